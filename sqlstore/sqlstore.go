@@ -1,0 +1,118 @@
+// Package sqlstore stores briefbot's sources and articles in SQL, and
+// implements digest.Store.
+//
+// SQLite (the pure-Go modernc.org/sqlite driver, in WAL mode) is the
+// database it speaks today; the schema, migrations and queries are written
+// so that PostgreSQL can be added as a second dialect without changing
+// callers. Open applies the embedded schema migrations before returning.
+//
+// Times are stored as UTC Unix milliseconds: they come back in UTC, at
+// millisecond precision, and the zero time.Time comes back as zero.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+)
+
+var _ digest.Store = (*Store)(nil)
+
+// Store is a digest.Store backed by a SQL database. It is safe for
+// concurrent use. Create it with Open and release it with Close.
+type Store struct {
+	// Now returns the current time. It stamps sources added without a
+	// CreatedAt and articles inserted without a Fetched time. Open sets it
+	// to time.Now; tests may replace it before the Store is first used.
+	Now func() time.Time
+
+	db      *sql.DB
+	dialect dialect
+}
+
+// Open opens the database named by dsn, brings its schema up to date and
+// returns a Store on it.
+//
+// A dsn is the path of a SQLite database file, created if it does not exist
+// (its directory must exist), or ":memory:" for a private in-memory database.
+// PostgreSQL URLs (postgres://...) are recognized but not supported yet.
+//
+// Open fails if the database has a newer schema than this build knows.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	d, source, err := resolve(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db, err := sql.Open(d.driver, source)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+	}
+	if d.configure != nil {
+		d.configure(db, dsn)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+	}
+	if err := migrate(ctx, db, d); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+	}
+	return &Store{Now: time.Now, db: db, dialect: d}, nil
+}
+
+// Close closes the database. Calls in flight finish first.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return fmt.Errorf("sqlstore: close: %w", err)
+	}
+	return nil
+}
+
+// violation classifies a constraint error reported by the database.
+type violation int
+
+const (
+	noViolation violation = iota
+	uniqueViolation
+	foreignKeyViolation
+)
+
+// millis converts t to the stored form: UTC Unix milliseconds, or NULL for
+// the zero time.
+func millis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis converts a stored time back; NULL becomes the zero time.
+func fromMillis(ms sql.NullInt64) time.Time {
+	if !ms.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms.Int64).UTC()
+}
+
+// normalTime returns t as it comes back from the database.
+func normalTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.UnixMilli(t.UnixMilli()).UTC()
+}
+
+// nullID stores an ID of 0 (none) as NULL.
+func nullID(id int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: id, Valid: id != 0}
+}
+
+// errNoRows reports whether err says a query found nothing.
+func errNoRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows)
+}
