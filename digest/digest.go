@@ -94,9 +94,9 @@ type Article struct {
 	// ContentHash is a hash of the normalized title and text; equal hashes
 	// are exact duplicates.
 	ContentHash string
-	// Fingerprint is a SimHash of the text; close fingerprints are
-	// near-duplicates (wire copies, light edits).
-	Fingerprint uint64
+	// Signature is a MinHash of the text; similar signatures are
+	// near-duplicates (wire copies, light edits). Nil for short texts.
+	Signature Signature
 	// DuplicateOf is the ID of the first copy when this article is a
 	// near-duplicate of an earlier one from another outlet; empty otherwise.
 	DuplicateOf string

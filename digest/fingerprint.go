@@ -4,7 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash/fnv"
-	"math/bits"
+	"math"
 	"strings"
 	"unicode"
 )
@@ -43,23 +43,41 @@ func ArticleID(canonicalURL, sourceURL, guid, contentHash string) string {
 	return hex.EncodeToString(sum[:10])
 }
 
-// MinFingerprintWords is the fewest words a text needs for its fingerprint
-// to be meaningful; shorter texts get fingerprint 0 and are never
+// MinSignatureWords is the fewest words a text needs for its signature to
+// be meaningful; shorter texts get no signature and are never
 // near-duplicates of anything.
-const MinFingerprintWords = 40
+const MinSignatureWords = 30
 
-// NearDuplicateDistance is the largest Hamming distance between two
-// fingerprints that still counts as the same text lightly edited.
-const NearDuplicateDistance = 3
+// NearDuplicateSimilarity is the smallest estimated Jaccard similarity of
+// two texts' word 3-grams that counts as the same text lightly edited (a
+// wire copy re-published with a new headline, a trimmed paragraph, a
+// changed word). Different articles about the same event score far lower.
+const NearDuplicateSimilarity = 0.5
 
-// Fingerprint returns a 64-bit SimHash of the text over word 3-grams, or 0
-// when the text has fewer than MinFingerprintWords words.
-func Fingerprint(text string) uint64 {
+// Signature sizes: SignatureBands bands of SignatureRows MinHash values.
+// Texts with similarity 0.5 share a band with probability 0.64, at 0.7
+// with 0.98, at 0.2 with 0.03.
+const (
+	SignatureBands = 16
+	SignatureRows  = 4
+	signatureSize  = SignatureBands * SignatureRows
+)
+
+// Signature is a MinHash signature of a text's word 3-grams: similar texts
+// have similar signatures. A nil Signature means the text was too short.
+type Signature []uint32
+
+// Sign returns the MinHash signature of text, or nil when the text has
+// fewer than MinSignatureWords words.
+func Sign(text string) Signature {
 	words := Words(text)
-	if len(words) < MinFingerprintWords {
-		return 0
+	if len(words) < MinSignatureWords {
+		return nil
 	}
-	var v [64]int
+	sig := make(Signature, signatureSize)
+	for i := range sig {
+		sig[i] = math.MaxUint32
+	}
 	h := fnv.New64a()
 	for i := 0; i+3 <= len(words); i++ {
 		h.Reset()
@@ -67,39 +85,70 @@ func Fingerprint(text string) uint64 {
 			h.Write([]byte(w))
 			h.Write([]byte{' '})
 		}
-		x := h.Sum64()
-		for b := range 64 {
-			if x&(1<<b) != 0 {
-				v[b]++
-			} else {
-				v[b]--
+		base := h.Sum64()
+		for j := range sig {
+			if v := uint32(mix64(base^seeds[j]) >> 32); v < sig[j] {
+				sig[j] = v
 			}
 		}
 	}
-	var fp uint64
-	for b := range 64 {
-		if v[b] > 0 {
-			fp |= 1 << b
+	return sig
+}
+
+// seeds make one hash function per signature slot out of one shingle hash.
+var seeds = func() (s [signatureSize]uint64) {
+	x := uint64(0x9e3779b97f4a7c15)
+	for i := range s {
+		x = mix64(x + uint64(i))
+		s[i] = x
+	}
+	return s
+}()
+
+// mix64 is the splitmix64 finalizer: a fast, well-spread 64-bit mix.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// Similarity estimates the Jaccard similarity of the two signed texts'
+// word 3-grams, from 0 to 1; it is 0 when either has no signature.
+func (s Signature) Similarity(o Signature) float64 {
+	if len(s) != signatureSize || len(o) != signatureSize {
+		return 0
+	}
+	same := 0
+	for i := range s {
+		if s[i] == o[i] {
+			same++
 		}
 	}
-	if fp == 0 {
-		fp = 1 // 0 means "no fingerprint"
+	return float64(same) / signatureSize
+}
+
+// IsNearDuplicate reports whether two signed texts are near-duplicates.
+func IsNearDuplicate(a, b Signature) bool {
+	return a.Similarity(b) >= NearDuplicateSimilarity
+}
+
+// BandKeys returns one key per band: the band number in the high 32 bits
+// and a hash of its rows in the low 32. Two texts are near-duplicate
+// candidates when they share a key, so an index on keys finds them. It
+// returns nil for a nil signature.
+func (s Signature) BandKeys() []int64 {
+	if len(s) != signatureSize {
+		return nil
 	}
-	return fp
-}
-
-// Distance returns the Hamming distance between two fingerprints.
-func Distance(a, b uint64) int { return bits.OnesCount64(a ^ b) }
-
-// IsNearDuplicate reports whether two non-zero fingerprints are within
-// NearDuplicateDistance of each other.
-func IsNearDuplicate(a, b uint64) bool {
-	return a != 0 && b != 0 && Distance(a, b) <= NearDuplicateDistance
-}
-
-// FingerprintBands splits a fingerprint into four 16-bit bands. Two
-// fingerprints within distance 3 share at least one band exactly, so an
-// index on the bands finds every near-duplicate candidate.
-func FingerprintBands(fp uint64) [4]uint16 {
-	return [4]uint16{uint16(fp), uint16(fp >> 16), uint16(fp >> 32), uint16(fp >> 48)}
+	keys := make([]int64, SignatureBands)
+	for b := range keys {
+		x := uint64(b)
+		for _, v := range s[b*SignatureRows : (b+1)*SignatureRows] {
+			x = mix64(x ^ uint64(v))
+		}
+		keys[b] = int64(uint64(b)<<32 | x&math.MaxUint32)
+	}
+	return keys
 }

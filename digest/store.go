@@ -51,15 +51,21 @@ type ArticleFilter struct {
 // ArticleStore persists articles.
 type ArticleStore interface {
 	// FindArticle returns a stored article matching any of the keys, trying
-	// URL, then GUID, then content hash.
+	// URL, then GUID (only when SourceID is set), then content hash. When
+	// several match one key, the first fetched wins.
 	FindArticle(ctx context.Context, k ArticleKeys) (Article, error)
-	// NearDuplicateCandidates returns articles fetched at or after since
-	// whose fingerprint shares at least one 16-bit band with fp (see
-	// FingerprintBands). Callers confirm with Distance.
-	NearDuplicateCandidates(ctx context.Context, fp uint64, since time.Time, limit int) ([]Article, error)
-	// InsertArticle stores a new article; an existing ID or URL yields ErrExists.
+	// NearDuplicateCandidates returns up to limit articles (no limit when
+	// limit <= 0), first fetched first, fetched at or after since, whose
+	// signature shares at least one band key with sig (see
+	// Signature.BandKeys). Callers confirm with IsNearDuplicate. A nil
+	// signature has no candidates.
+	NearDuplicateCandidates(ctx context.Context, sig Signature, since time.Time, limit int) ([]Article, error)
+	// InsertArticle stores a new article; an existing ID or URL yields
+	// ErrExists, an unknown SourceID ErrNotFound. A zero Fetched is set to
+	// the store's clock.
 	InsertArticle(ctx context.Context, a Article) error
-	// UpdateArticle replaces the stored article with the same ID.
+	// UpdateArticle replaces the stored article with the same ID (ErrNotFound
+	// if none). A zero Fetched keeps the stored fetch time.
 	UpdateArticle(ctx context.Context, a Article) error
 	// Articles lists articles, newest fetched first.
 	Articles(ctx context.Context, f ArticleFilter) ([]Article, error)
