@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -13,7 +14,7 @@ import (
 
 // articleColumns lists the columns scanArticle reads, in order.
 const articleColumns = `id, source_id, outlet, guid, url, title, text, text_origin,
-	published, fetched, updated, content_hash, fingerprint, duplicate_of`
+	published, fetched, updated, content_hash, signature, duplicate_of`
 
 // scanArticle reads one row of articleColumns.
 func scanArticle(row interface{ Scan(...any) error }) (digest.Article, error) {
@@ -23,19 +24,21 @@ func scanArticle(row interface{ Scan(...any) error }) (digest.Article, error) {
 		origin             string
 		published, updated sql.NullInt64
 		fetched            int64
-		fingerprint        int64
+		signature          []byte
 	)
 	err := row.Scan(&a.ID, &sourceID, &a.Outlet, &a.GUID, &a.URL, &a.Title, &a.Text, &origin,
-		&published, &fetched, &updated, &a.ContentHash, &fingerprint, &a.DuplicateOf)
+		&published, &fetched, &updated, &a.ContentHash, &signature, &a.DuplicateOf)
 	if err != nil {
 		return digest.Article{}, err
+	}
+	if a.Signature, err = decodeSignature(signature); err != nil {
+		return digest.Article{}, fmt.Errorf("article %q: %w", a.ID, err)
 	}
 	a.SourceID = sourceID.Int64
 	a.TextOrigin = digest.TextOrigin(origin)
 	a.Published = fromMillis(published)
 	a.Fetched = time.UnixMilli(fetched).UTC()
 	a.Updated = fromMillis(updated)
-	a.Fingerprint = uint64(fingerprint)
 	return a, nil
 }
 
@@ -57,17 +60,77 @@ func (s *Store) queryArticles(ctx context.Context, query string, args ...any) ([
 	return out, rows.Err()
 }
 
-// bands returns the stored band columns of a fingerprint: its four 16-bit
-// bands, or four NULLs when there is no fingerprint.
-func bands(fp uint64) [4]sql.NullInt64 {
-	var out [4]sql.NullInt64
-	if fp == 0 {
-		return out
+// signatureSize is the number of values in a signature.
+const signatureSize = digest.SignatureBands * digest.SignatureRows
+
+// encodeSignature returns the stored form of sig: its values as
+// little-endian uint32s, or NULL (a nil slice) when there is none.
+func encodeSignature(sig digest.Signature) ([]byte, error) {
+	switch len(sig) {
+	case 0:
+		return nil, nil
+	case signatureSize:
+	default:
+		return nil, fmt.Errorf("signature has %d values, want %d", len(sig), signatureSize)
 	}
-	for i, b := range digest.FingerprintBands(fp) {
-		out[i] = sql.NullInt64{Int64: int64(b), Valid: true}
+	b := make([]byte, 0, 4*signatureSize)
+	for _, v := range sig {
+		b = binary.LittleEndian.AppendUint32(b, v)
 	}
-	return out
+	return b, nil
+}
+
+// decodeSignature reverses encodeSignature; NULL is a nil signature.
+func decodeSignature(b []byte) (digest.Signature, error) {
+	if b == nil {
+		return nil, nil
+	}
+	if len(b) != 4*signatureSize {
+		return nil, fmt.Errorf("stored signature has %d bytes, want %d", len(b), 4*signatureSize)
+	}
+	sig := make(digest.Signature, signatureSize)
+	for i := range sig {
+		sig[i] = binary.LittleEndian.Uint32(b[4*i:])
+	}
+	return sig, nil
+}
+
+// inTx runs fn in a transaction, committed if fn returns nil and rolled back
+// otherwise. The transaction is over when inTx returns, so callers may use
+// s.db again (an in-memory database has one connection).
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// insertBands stores the band keys of article id, fetched at fetched (Unix
+// milliseconds). No keys (no signature) store nothing.
+//
+// Each key is a single-row INSERT of one prepared statement: a multi-row
+// INSERT inside the transaction would need a statement journal, which
+// spills its copies of the 16 touched pages to a temporary file.
+func insertBands(ctx context.Context, tx *sql.Tx, id string, fetched int64, keys []int64) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	stmt, err := tx.PrepareContext(ctx, `INSERT INTO article_bands (key, fetched, article_id) VALUES ($1, $2, $3)`)
+	if err != nil {
+		return fmt.Errorf("store band keys: %w", err)
+	}
+	defer stmt.Close()
+	for _, k := range keys {
+		if _, err := stmt.ExecContext(ctx, k, fetched, id); err != nil {
+			return fmt.Errorf("store band key %#x: %w", k, err)
+		}
+	}
+	return nil
 }
 
 // sinceMillis is the stored form of a "fetched at or after" bound; the zero
@@ -122,38 +185,55 @@ func (s *Store) FindArticle(ctx context.Context, k digest.ArticleKeys) (digest.A
 	return digest.Article{}, fmt.Errorf("sqlstore: %s: %w", what, digest.ErrNotFound)
 }
 
-// nearDuplicateQuery selects articles sharing a fingerprint band with $1-$4,
-// fetched at or after $5. Each band test is served by its own index, which
-// also narrows by fetch time.
-const nearDuplicateQuery = `SELECT ` + articleColumns + ` FROM articles
-	WHERE (fp_b0 = $1 OR fp_b1 = $2 OR fp_b2 = $3 OR fp_b3 = $4) AND fetched >= $5
-	ORDER BY fetched, id`
+// nearDuplicateQuery selects the articles with a band key among $1 to $16,
+// fetched at or after $17, first fetched first. The subquery is one range
+// scan of article_bands' primary key per band key; the matches are then
+// looked up by ID.
+var nearDuplicateQuery = func() string {
+	var b strings.Builder
+	b.WriteString(`SELECT ` + articleColumns + ` FROM articles
+	WHERE id IN (SELECT article_id FROM article_bands WHERE key IN (`)
+	for i := range digest.SignatureBands {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", i+1)
+	}
+	fmt.Fprintf(&b, `) AND fetched >= $%d)
+	ORDER BY fetched, id`, digest.SignatureBands+1)
+	return b.String()
+}()
 
 // NearDuplicateCandidates returns up to limit articles (all of them when
-// limit <= 0) fetched at or after since whose fingerprint shares at least
-// one 16-bit band with fp, first fetched first. A zero fp has no
-// candidates. Callers confirm candidates with digest.Distance.
-func (s *Store) NearDuplicateCandidates(ctx context.Context, fp uint64, since time.Time, limit int) ([]digest.Article, error) {
-	if fp == 0 {
+// limit <= 0) fetched at or after since whose signature shares at least one
+// band key with sig, first fetched first. A nil sig has no candidates.
+// Callers confirm candidates with digest.IsNearDuplicate.
+func (s *Store) NearDuplicateCandidates(ctx context.Context, sig digest.Signature, since time.Time, limit int) ([]digest.Article, error) {
+	keys := sig.BandKeys()
+	if len(keys) == 0 {
 		return nil, nil
 	}
-	b := digest.FingerprintBands(fp)
+	args := make([]any, 0, len(keys)+2)
+	for _, k := range keys {
+		args = append(args, k)
+	}
+	args = append(args, sinceMillis(since))
 	query := nearDuplicateQuery
-	args := []any{int64(b[0]), int64(b[1]), int64(b[2]), int64(b[3]), sinceMillis(since)}
 	if limit > 0 {
-		query += ` LIMIT $6`
 		args = append(args, limit)
+		query += fmt.Sprintf(" LIMIT $%d", len(args))
 	}
 	out, err := s.queryArticles(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: near-duplicate candidates of fingerprint %#016x: %w", fp, err)
+		return nil, fmt.Errorf("sqlstore: near-duplicate candidates since %v: %w", since, err)
 	}
 	return out, nil
 }
 
-// InsertArticle stores a new article, with Fetched set to Now if it is zero.
-// An existing ID or URL yields an error wrapping digest.ErrExists; a
-// SourceID naming no source, one wrapping digest.ErrNotFound.
+// InsertArticle stores a new article, with Fetched set to Now if it is zero,
+// and its signature's band keys, in one transaction. An existing ID or URL
+// yields an error wrapping digest.ErrExists; a SourceID naming no source,
+// one wrapping digest.ErrNotFound.
 func (s *Store) InsertArticle(ctx context.Context, a digest.Article) error {
 	if a.ID == "" {
 		return fmt.Errorf("sqlstore: insert article with url %q: empty id", a.URL)
@@ -161,42 +241,76 @@ func (s *Store) InsertArticle(ctx context.Context, a digest.Article) error {
 	if a.Fetched.IsZero() {
 		a.Fetched = s.Now()
 	}
-	fb := bands(a.Fingerprint)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO articles (
-			id, source_id, outlet, guid, url, title, text, text_origin,
-			published, fetched, updated, content_hash, fingerprint,
-			fp_b0, fp_b1, fp_b2, fp_b3, duplicate_of
-		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`,
-		a.ID, nullID(a.SourceID), a.Outlet, a.GUID, a.URL, a.Title, a.Text, string(a.TextOrigin),
-		millis(a.Published), a.Fetched.UnixMilli(), millis(a.Updated), a.ContentHash, int64(a.Fingerprint),
-		fb[0], fb[1], fb[2], fb[3], a.DuplicateOf,
-	)
+	err := s.inTx(ctx, func(tx *sql.Tx) error { return insertArticle(ctx, tx, a) })
 	if err != nil {
 		return s.articleWriteError(ctx, "insert", a, err)
 	}
 	return nil
 }
 
-// UpdateArticle replaces the stored article with the same ID. A zero
-// Fetched keeps the stored fetch time. An unknown ID yields an error
-// wrapping digest.ErrNotFound, a URL another article has one wrapping
-// digest.ErrExists.
-func (s *Store) UpdateArticle(ctx context.Context, a digest.Article) error {
-	fb := bands(a.Fingerprint)
-	res, err := s.db.ExecContext(ctx, `UPDATE articles SET
-			source_id = $1, outlet = $2, guid = $3, url = $4, title = $5, text = $6, text_origin = $7,
-			published = $8, fetched = COALESCE($9, fetched), updated = $10, content_hash = $11,
-			fingerprint = $12, fp_b0 = $13, fp_b1 = $14, fp_b2 = $15, fp_b3 = $16, duplicate_of = $17
-		WHERE id = $18`,
-		nullID(a.SourceID), a.Outlet, a.GUID, a.URL, a.Title, a.Text, string(a.TextOrigin),
-		millis(a.Published), millis(a.Fetched), millis(a.Updated), a.ContentHash,
-		int64(a.Fingerprint), fb[0], fb[1], fb[2], fb[3], a.DuplicateOf,
-		a.ID,
+// insertArticle stores a, whose Fetched is set, and its band keys in tx.
+func insertArticle(ctx context.Context, tx *sql.Tx, a digest.Article) error {
+	sig, err := encodeSignature(a.Signature)
+	if err != nil {
+		return err
+	}
+	fetched := a.Fetched.UnixMilli()
+	_, err = tx.ExecContext(ctx, `INSERT INTO articles (
+			id, source_id, outlet, guid, url, title, text, text_origin,
+			published, fetched, updated, content_hash, signature, duplicate_of
+		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
+		a.ID, nullID(a.SourceID), a.Outlet, a.GUID, a.URL, a.Title, a.Text, string(a.TextOrigin),
+		millis(a.Published), fetched, millis(a.Updated), a.ContentHash, sig, a.DuplicateOf,
 	)
+	if err != nil {
+		return err
+	}
+	return insertBands(ctx, tx, a.ID, fetched, a.Signature.BandKeys())
+}
+
+// UpdateArticle replaces the stored article with the same ID, and its band
+// keys, in one transaction. A zero Fetched keeps the stored fetch time. An
+// unknown ID yields an error wrapping digest.ErrNotFound, a URL another
+// article has one wrapping digest.ErrExists.
+func (s *Store) UpdateArticle(ctx context.Context, a digest.Article) error {
+	sig, err := encodeSignature(a.Signature)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update article %q: %w", a.ID, err)
+	}
+	found := false
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// The band rows take the fetch time the row ends up with.
+		var fetched int64
+		err := tx.QueryRowContext(ctx, `UPDATE articles SET
+				source_id = $1, outlet = $2, guid = $3, url = $4, title = $5, text = $6, text_origin = $7,
+				published = $8, fetched = COALESCE($9, fetched), updated = $10, content_hash = $11,
+				signature = $12, duplicate_of = $13
+			WHERE id = $14
+			RETURNING fetched`,
+			nullID(a.SourceID), a.Outlet, a.GUID, a.URL, a.Title, a.Text, string(a.TextOrigin),
+			millis(a.Published), millis(a.Fetched), millis(a.Updated), a.ContentHash,
+			sig, a.DuplicateOf,
+			a.ID,
+		).Scan(&fetched)
+		switch {
+		case errNoRows(err):
+			return nil
+		case err != nil:
+			return err
+		}
+		found = true
+		if _, err := tx.ExecContext(ctx, `DELETE FROM article_bands WHERE article_id = $1`, a.ID); err != nil {
+			return fmt.Errorf("delete band keys: %w", err)
+		}
+		return insertBands(ctx, tx, a.ID, fetched, a.Signature.BandKeys())
+	})
 	if err != nil {
 		return s.articleWriteError(ctx, "update", a, err)
 	}
-	return affectedOne(res, fmt.Sprintf("article %q", a.ID))
+	if !found {
+		return fmt.Errorf("sqlstore: article %q: %w", a.ID, digest.ErrNotFound)
+	}
+	return nil
 }
 
 // articleWriteError explains a failed insert or update of a.

@@ -1,11 +1,13 @@
 package sqlstore
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -209,75 +211,205 @@ func queryPlan(t *testing.T, s *Store, query string, args ...any) string {
 
 func TestQueriesUseIndexes(t *testing.T) {
 	s := openSQLite(t)
+	// Some rows, so the plans are not those of empty tables.
+	for i := range 50 {
+		a := newArticle(fmt.Sprint("a", i), 0, t0.Add(time.Duration(i)*time.Minute))
+		a.Signature = digest.Sign(fmt.Sprintf("article %d: %s", i, storyText))
+		mustInsert(t, s, a)
+	}
+	nearArgs := []any{}
+	for _, k := range digest.Sign(storyText).BandKeys() {
+		nearArgs = append(nearArgs, k)
+	}
+	nearArgs = append(nearArgs, t0.UnixMilli(), 10)
 	tests := []struct {
 		name  string
 		query string
 		args  []any
-		want  []string // indexes the plan must use
+		want  []string // plan lines that must appear
 	}{
 		{
 			name:  "near-duplicate candidates",
-			query: nearDuplicateQuery + " LIMIT $6",
-			args:  []any{1, 2, 3, 4, 0, 10},
-			want:  []string{"articles_fp_b0", "articles_fp_b1", "articles_fp_b2", "articles_fp_b3"},
+			query: nearDuplicateQuery + fmt.Sprintf(" LIMIT $%d", digest.SignatureBands+2),
+			args:  nearArgs,
+			want: []string{
+				"SEARCH article_bands USING PRIMARY KEY (key=? AND fetched>?)",
+				"SEARCH articles USING INDEX sqlite_autoindex_articles_1 (id=?)",
+			},
+		},
+		{
+			name:  "band keys of an article",
+			query: `DELETE FROM article_bands WHERE article_id = $1`,
+			args:  []any{"a1"},
+			want:  []string{"SEARCH article_bands USING COVERING INDEX article_bands_article (article_id=?)"},
 		},
 		{
 			name:  "find by url",
 			query: `SELECT id FROM articles WHERE url = $1 AND url <> ''`,
 			args:  []any{"https://x.example/"},
-			want:  []string{"articles_url"},
+			want:  []string{"INDEX articles_url "},
 		},
 		{
 			name:  "find by guid",
 			query: `SELECT id FROM articles WHERE source_id = $1 AND guid = $2`,
 			args:  []any{1, "g"},
-			want:  []string{"articles_source_guid"},
+			want:  []string{"INDEX articles_source_guid "},
 		},
 		{
 			name:  "find by content hash",
 			query: `SELECT id FROM articles WHERE content_hash = $1 AND content_hash <> ''`,
 			args:  []any{"h"},
-			want:  []string{"articles_content_hash"},
+			want:  []string{"INDEX articles_content_hash "},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := queryPlan(t, s, tt.query, tt.args...)
-			if strings.Contains(plan, "SCAN articles") {
-				t.Errorf("plan scans the table:\n%s", plan)
+			if strings.Contains(plan, "SCAN ") {
+				t.Errorf("plan scans a table:\n%s", plan)
 			}
-			for _, index := range tt.want {
-				if !strings.Contains(plan, "INDEX "+index+" ") {
-					t.Errorf("plan does not use %s:\n%s", index, plan)
+			for _, line := range tt.want {
+				if !strings.Contains(plan, line) {
+					t.Errorf("plan lacks %q:\n%s", line, plan)
 				}
 			}
 		})
 	}
 }
 
-// Storing uint64 fingerprints as int64 must keep every bit, high bit
-// included, and bands must match digest.FingerprintBands.
-func TestFingerprintBandsStored(t *testing.T) {
-	s := openSQLite(t)
-	const fp = 0x8000_0000_0000_fffe
-	a := newArticle("a1", 0, t0)
-	a.Fingerprint = fp
-	mustInsert(t, s, a)
-	var got [4]int64
-	var stored int64
-	if err := s.db.QueryRowContext(t.Context(),
-		`SELECT fingerprint, fp_b0, fp_b1, fp_b2, fp_b3 FROM articles WHERE id = 'a1'`,
-	).Scan(&stored, &got[0], &got[1], &got[2], &got[3]); err != nil {
+// storedBands returns the article_bands rows of article id, as key and
+// fetched time, ordered by key.
+func storedBands(t *testing.T, s *Store, id string) [][2]int64 {
+	t.Helper()
+	rows, err := s.db.QueryContext(t.Context(),
+		`SELECT key, fetched FROM article_bands WHERE article_id = $1 ORDER BY key`, id)
+	if err != nil {
 		t.Fatal(err)
 	}
-	var want [4]int64
-	for i, b := range digest.FingerprintBands(fp) {
-		want[i] = int64(b)
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var r [2]int64
+		if err := rows.Scan(&r[0], &r[1]); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, r)
 	}
-	if diff := cmp.Diff(got, want); diff != "" {
-		t.Errorf("bands (-got +want):\n%s", diff)
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
-	if uint64(stored) != fp {
-		t.Errorf("fingerprint: got %#x, want %#x", uint64(stored), uint64(fp))
+	return out
+}
+
+// wantBands returns the article_bands rows of an article with signature sig
+// fetched at fetched.
+func wantBands(sig digest.Signature, fetched time.Time) [][2]int64 {
+	var out [][2]int64
+	for _, k := range sig.BandKeys() {
+		out = append(out, [2]int64{k, fetched.UnixMilli()})
+	}
+	return out
+}
+
+// A signature is stored as 256 little-endian bytes, with one band row per
+// band key carrying the article's fetch time, through inserts and updates.
+func TestSignatureStored(t *testing.T) {
+	ctx := t.Context()
+	s := openSQLite(t)
+	sig := extremeSignature()
+	sig[0], sig[1] = 0x01020304, 0xfffffffe
+	a := newArticle("a1", 0, t0)
+	a.Signature = sig
+	mustInsert(t, s, a, newArticle("unsigned", 0, t0))
+
+	var blob []byte
+	if err := s.db.QueryRowContext(ctx, `SELECT signature FROM articles WHERE id = 'a1'`).Scan(&blob); err != nil {
+		t.Fatal(err)
+	}
+	if len(blob) != 256 {
+		t.Fatalf("stored signature: %d bytes, want 256", len(blob))
+	}
+	if diff := cmp.Diff(blob[:12], []byte{4, 3, 2, 1, 0xfe, 0xff, 0xff, 0xff, 0, 0, 0, 0}); diff != "" {
+		t.Errorf("stored signature bytes (-got +want):\n%s", diff)
+	}
+	var null bool
+	if err := s.db.QueryRowContext(ctx, `SELECT signature IS NULL FROM articles WHERE id = 'unsigned'`).Scan(&null); err != nil {
+		t.Fatal(err)
+	}
+	if !null {
+		t.Error("article without a signature: stored signature is not NULL")
+	}
+	if got := storedBands(t, s, "unsigned"); len(got) != 0 {
+		t.Errorf("article without a signature has %d band rows", len(got))
+	}
+
+	steps := []struct {
+		name        string
+		sig         digest.Signature
+		fetched     time.Time // given to UpdateArticle
+		wantFetched time.Time
+	}{
+		{"inserted", nil, time.Time{}, t0},
+		{"new signature, fetch time kept", digest.Sign(storyText), time.Time{}, t0},
+		{"new fetch time", digest.Sign(storyText), t0.Add(time.Hour), t0.Add(time.Hour)},
+		{"signature removed", nil, time.Time{}, t0.Add(time.Hour)},
+		{"signature back", sig, time.Time{}, t0.Add(time.Hour)},
+	}
+	for _, st := range steps {
+		if st.name != "inserted" {
+			a.Signature, a.Fetched = st.sig, st.fetched
+			if err := s.UpdateArticle(ctx, a); err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+		}
+		got, err := s.FindArticle(ctx, digest.ArticleKeys{URL: a.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(got.Signature, a.Signature); diff != "" {
+			t.Errorf("%s: signature (-got +want):\n%s", st.name, diff)
+		}
+		if diff := cmp.Diff(storedBands(t, s, "a1"), wantBands(a.Signature, st.wantFetched)); diff != "" {
+			t.Errorf("%s: band rows (-got +want):\n%s", st.name, diff)
+		}
+	}
+}
+
+// A stored signature of the wrong size is an error naming the article, not
+// a silently wrong signature. The schema's CHECK keeps such blobs out, so
+// the test turns it off to plant one.
+func TestCorruptSignature(t *testing.T) {
+	ctx := t.Context()
+	s := openSQLite(t)
+	mustInsert(t, s, newArticle("bad", 0, t0))
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `PRAGMA ignore_check_constraints = ON`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `UPDATE articles SET signature = x'0102030405' WHERE id = 'bad'`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA ignore_check_constraints = OFF`); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.FindArticle(ctx, digest.ArticleKeys{URL: "https://news.example/bad"})
+	if err == nil || !strings.Contains(err.Error(), `"bad"`) || !strings.Contains(err.Error(), "5 bytes") {
+		t.Errorf("FindArticle of a corrupt signature: got %v, want an error naming the article and the size", err)
+	}
+	if _, err := s.Articles(ctx, digest.ArticleFilter{}); err == nil {
+		t.Error("Articles with a corrupt signature: got no error")
+	}
+}
+
+// The schema refuses signature blobs of the wrong size.
+func TestSignatureCheck(t *testing.T) {
+	s := openSQLite(t)
+	mustInsert(t, s, newArticle("a1", 0, t0))
+	if _, err := s.db.ExecContext(t.Context(), `UPDATE articles SET signature = x'00' WHERE id = 'a1'`); err == nil {
+		t.Error("storing a 1-byte signature: got no error")
 	}
 }

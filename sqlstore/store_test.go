@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -65,6 +66,37 @@ func testStore(t *testing.T, open func(t *testing.T) *Store) {
 			tt.run(t, open(t))
 		})
 	}
+}
+
+// Made-up texts for signatures: a story, a lightly edited copy of it (new
+// opening words, one word changed, last clause trimmed) and an unrelated one.
+const (
+	storyText = `The regional water authority said on Thursday that reservoir levels had fallen to their lowest point in eleven years ` +
+		`after a dry winter and an unusually warm spring, and asked households in the northern districts to cut their use ` +
+		`by a fifth until the autumn rains arrive. Farmers in the valley warned that irrigation limits would hurt the harvest, ` +
+		`while the authority promised to publish weekly figures and to review the restrictions at the end of every month.`
+	editedText = `UPDATED: The regional water authority said on Thursday that reservoir levels had fallen to their lowest point in eleven years ` +
+		`after a dry winter and an unusually hot spring, and asked households in the northern districts to cut their use ` +
+		`by a fifth until the autumn rains arrive. Farmers in the valley warned that irrigation limits would hurt the harvest, ` +
+		`while the authority promised to publish weekly figures.`
+	neverStoredText = `The national football team named three uncapped players in its squad for next month's qualifiers, ` +
+		`including a nineteen year old goalkeeper who has yet to start a league match. The coach said injuries to senior ` +
+		`defenders had forced his hand and that the young players had impressed him in training camps over the summer.`
+	unrelatedText = `A small museum on the harbour front reopened its doors on Saturday after a two year renovation that restored the ` +
+		`original glass roof and added a gallery for the ship models donated by a retired captain. Visitors queued along the quay ` +
+		`before opening time, and the director said school groups would be admitted free of charge for the rest of the season ` +
+		`as a thank you to the town for its patience during the building work.`
+)
+
+// extremeSignature is a valid signature of the smallest and largest values.
+func extremeSignature() digest.Signature {
+	sig := make(digest.Signature, digest.SignatureBands*digest.SignatureRows)
+	for i := range sig {
+		if i%2 == 1 {
+			sig[i] = math.MaxUint32
+		}
+	}
+	return sig
 }
 
 // newSource returns a source named name, not yet stored.
@@ -403,24 +435,24 @@ func testArticleRoundTrip(t *testing.T, s *Store) {
 				ID: "a1", SourceID: src.ID, Outlet: "BBC News", GUID: "urn:bbc:1", URL: "https://www.bbc.co.uk/news/1",
 				Title: "Talks resume", Text: "Full text.", TextOrigin: digest.TextFromPage,
 				Published: t0.Add(-time.Hour), Fetched: t0, Updated: t0.Add(time.Minute),
-				ContentHash: "c1", Fingerprint: 0xfedcba9876543210, DuplicateOf: "a0",
+				ContentHash: "c1", Signature: digest.Sign(storyText), DuplicateOf: "a0",
 			},
 			want: digest.Article{
 				ID: "a1", SourceID: src.ID, Outlet: "BBC News", GUID: "urn:bbc:1", URL: "https://www.bbc.co.uk/news/1",
 				Title: "Talks resume", Text: "Full text.", TextOrigin: digest.TextFromPage,
 				Published: t0.Add(-time.Hour), Fetched: t0, Updated: t0.Add(time.Minute),
-				ContentHash: "c1", Fingerprint: 0xfedcba9876543210, DuplicateOf: "a0",
+				ContentHash: "c1", Signature: digest.Sign(storyText), DuplicateOf: "a0",
 			},
 		},
 		{
-			name: "zero times, no source, no url, fetched now",
+			name: "zero times, no source, no url, no signature, fetched now",
 			a:    digest.Article{ID: "a2", Title: "Headline", TextOrigin: digest.TextTitleOnly, ContentHash: "c2"},
 			want: digest.Article{ID: "a2", Title: "Headline", TextOrigin: digest.TextTitleOnly, ContentHash: "c2", Fetched: t0.Add(2 * time.Hour)},
 		},
 		{
-			name: "largest fingerprint",
-			a:    digest.Article{ID: "a3", URL: "https://x.example/3", Fetched: t0, Fingerprint: 1<<64 - 1},
-			want: digest.Article{ID: "a3", URL: "https://x.example/3", Fetched: t0, Fingerprint: 1<<64 - 1},
+			name: "signature of extreme values",
+			a:    digest.Article{ID: "a3", URL: "https://x.example/3", Fetched: t0, Signature: extremeSignature()},
+			want: digest.Article{ID: "a3", URL: "https://x.example/3", Fetched: t0, Signature: extremeSignature()},
 		},
 	}
 	for _, tt := range tests {
@@ -461,6 +493,11 @@ func testInsertArticleErrors(t *testing.T, s *Store) {
 		{name: "same url", a: sameURL, wantErr: digest.ErrExists},
 		{name: "unknown source", a: newArticle("a3", 999, t0), wantErr: digest.ErrNotFound},
 		{name: "empty id", a: newArticle("", src.ID, t0), anyErr: true},
+		{name: "signature of the wrong size", a: func() digest.Article {
+			a := newArticle("a5", src.ID, t0)
+			a.Signature = digest.Signature{1, 2, 3}
+			return a
+		}(), anyErr: true},
 		{name: "second article without url", a: otherNoURL},
 		{name: "same guid and hash, other url", a: func() digest.Article {
 			a := newArticle("a4", src.ID, t0)
@@ -534,16 +571,16 @@ func testFindArticle(t *testing.T, s *Store) {
 func testUpdateArticle(t *testing.T, s *Store) {
 	ctx := t.Context()
 	src := mustAddSource(t, s, "bbc")
-	const oldFP, newFP = 0x1111222233334444, 0x5555666677778888
+	oldSig, newSig := digest.Sign(storyText), digest.Sign(unrelatedText)
 	a := newArticle("a1", src.ID, t0)
-	a.Fingerprint = oldFP
+	a.Signature = oldSig
 	other := newArticle("a2", src.ID, t0)
 	mustInsert(t, s, a, other)
 
 	a.URL = "https://news.example/a1-canonical"
 	a.Title, a.Text, a.TextOrigin = "New title", "New text.", digest.TextFromPage
 	a.Updated = t0.Add(time.Hour)
-	a.Fingerprint = newFP
+	a.Signature = newSig
 	a.DuplicateOf = "a0"
 	a.Fetched = time.Time{} // keeps the stored fetch time
 	if err := s.UpdateArticle(ctx, a); err != nil {
@@ -561,18 +598,23 @@ func testUpdateArticle(t *testing.T, s *Store) {
 	if _, err := s.FindArticle(ctx, digest.ArticleKeys{URL: "https://news.example/a1"}); !errors.Is(err, digest.ErrNotFound) {
 		t.Errorf("FindArticle(old url): got %v, want %v", err, digest.ErrNotFound)
 	}
+	wrongSize := a
+	wrongSize.Signature = digest.Signature{1}
+	if err := s.UpdateArticle(ctx, wrongSize); err == nil {
+		t.Error("UpdateArticle with a signature of the wrong size: got no error")
+	}
 
 	tests := []struct {
 		name string
-		fp   uint64
+		sig  digest.Signature
 		want []string
 	}{
-		{"new fingerprint finds it", newFP, []string{"a1"}},
-		{"old fingerprint does not", oldFP, []string{}},
+		{"new signature finds it", newSig, []string{"a1"}},
+		{"old signature does not", oldSig, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cands, err := s.NearDuplicateCandidates(ctx, tt.fp, time.Time{}, 0)
+			cands, err := s.NearDuplicateCandidates(ctx, tt.sig, time.Time{}, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -640,61 +682,71 @@ func testRemoveSourceKeepsArticles(t *testing.T, s *Store) {
 
 func testNearDuplicateCandidates(t *testing.T, s *Store) {
 	ctx := t.Context()
-	const fp = 0x0123_4567_89ab_cdef
-	// twoBitsAway differs from fp in bands 0 and 1 only: a near-duplicate.
-	const twoBitsAway = fp ^ (1 << 1) ^ (1 << 17)
-	// farAway shares no band with any stored fingerprint.
-	const farAway = 0x5555_5555_5555_5555
+	story, edited, unrelated := digest.Sign(storyText), digest.Sign(editedText), digest.Sign(unrelatedText)
+	if !digest.IsNearDuplicate(story, edited) || digest.IsNearDuplicate(story, unrelated) {
+		t.Fatalf("test texts: similarity %.2f to the edit, %.2f to the unrelated text",
+			story.Similarity(edited), story.Similarity(unrelated))
+	}
+	// oneBand shares band 3 of the story's signature and nothing else: a
+	// candidate, but not a near-duplicate.
+	oneBand := make(digest.Signature, len(story))
+	for i := range oneBand {
+		oneBand[i] = 0x9e3779b9 * uint32(i+1)
+	}
+	r := digest.SignatureRows
+	copy(oneBand[3*r:4*r], story[3*r:4*r])
 	articles := []struct {
 		id      string
-		fp      uint64
+		sig     digest.Signature
 		fetched time.Time
 	}{
-		{"old-copy", fp, t0.Add(-48 * time.Hour)},
-		{"copy", fp, t0},
-		{"band3-only", 0x0123_0000_0000_0000, t0.Add(time.Minute)}, // shares band 3, far in distance
-		{"opposite", ^uint64(fp), t0},
-		{"no-fingerprint", 0, t0},
+		{"old-copy", story, t0.Add(-48 * time.Hour)},
+		{"copy", story, t0},
+		{"band3-only", oneBand, t0.Add(time.Minute)},
+		{"unrelated", unrelated, t0},
+		{"no-signature", nil, t0},
 	}
 	for _, a := range articles {
 		stored := newArticle(a.id, 0, a.fetched)
-		stored.Fingerprint = a.fp
+		stored.Signature = a.sig
 		mustInsert(t, s, stored)
 	}
 
 	tests := []struct {
 		name  string
-		fp    uint64
+		sig   digest.Signature
 		since time.Time
 		limit int
 		want  []string
 	}{
-		{"two bits away", twoBitsAway, t0.Add(-time.Hour), 0, []string{"copy", "band3-only"}},
-		{"two bits away, any time", twoBitsAway, time.Time{}, 0, []string{"old-copy", "copy", "band3-only"}},
-		{"limit keeps the first fetched", twoBitsAway, time.Time{}, 2, []string{"old-copy", "copy"}},
-		{"since is inclusive", fp, t0, 0, []string{"copy", "band3-only"}},
-		{"far away", farAway, time.Time{}, 0, []string{}},
-		{"zero fingerprint", 0, time.Time{}, 0, []string{}},
+		{"lightly edited copy", edited, t0.Add(-time.Hour), 0, []string{"copy"}},
+		{"lightly edited copy, any time", edited, time.Time{}, 0, []string{"old-copy", "copy"}},
+		{"one shared band is enough", story, t0.Add(-time.Hour), 0, []string{"copy", "band3-only"}},
+		{"limit keeps the first fetched", story, time.Time{}, 2, []string{"old-copy", "copy"}},
+		{"since is inclusive", story, t0, 0, []string{"copy", "band3-only"}},
+		{"edited unrelated text finds only it", digest.Sign(strings.Replace(unrelatedText, "museum", "library", 1)), time.Time{}, 0, []string{"unrelated"}},
+		{"text never stored", digest.Sign(neverStoredText), time.Time{}, 0, []string{}},
+		{"nil signature", nil, time.Time{}, 0, []string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := s.NearDuplicateCandidates(ctx, tt.fp, tt.since, tt.limit)
+			got, err := s.NearDuplicateCandidates(ctx, tt.sig, tt.since, tt.limit)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(ids(got), tt.want); diff != "" {
-				t.Errorf("NearDuplicateCandidates(%#x) (-got +want):\n%s", tt.fp, diff)
+				t.Errorf("NearDuplicateCandidates (-got +want):\n%s", diff)
 			}
 		})
 	}
 
-	got, err := s.NearDuplicateCandidates(ctx, twoBitsAway, t0, 0)
+	got, err := s.NearDuplicateCandidates(ctx, story, t0, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var near []string
 	for _, a := range got {
-		if digest.IsNearDuplicate(a.Fingerprint, twoBitsAway) {
+		if digest.IsNearDuplicate(a.Signature, edited) {
 			near = append(near, a.ID)
 		}
 	}
@@ -764,7 +816,7 @@ func testConcurrentInserts(t *testing.T, s *Store) {
 		wg.Go(func() {
 			for i := range perWriter {
 				a := newArticle(fmt.Sprintf("w%d-%d", w, i), src.ID, t0.Add(time.Duration(i)*time.Second))
-				a.Fingerprint = uint64(w)<<32 | uint64(i) + 1
+				a.Signature = digest.Sign(fmt.Sprintf("writer %d article %d: %s", w, i, storyText))
 				if err := s.InsertArticle(ctx, a); err != nil {
 					errs <- err
 				}

@@ -37,14 +37,9 @@ CREATE TABLE articles (
     fetched      INTEGER NOT NULL,
     updated      INTEGER,
     content_hash TEXT    NOT NULL DEFAULT '',
-    -- The uint64 SimHash as the int64 with the same bits; 0 means none.
-    fingerprint  INTEGER NOT NULL DEFAULT 0,
-    -- The four 16-bit bands of the fingerprint (digest.FingerprintBands),
-    -- NULL when there is no fingerprint.
-    fp_b0        INTEGER,
-    fp_b1        INTEGER,
-    fp_b2        INTEGER,
-    fp_b3        INTEGER,
+    -- The MinHash signature (digest.Signature): its 64 values as
+    -- little-endian uint32, 256 bytes; NULL when there is none.
+    signature    BLOB    CHECK (signature IS NULL OR length(signature) = 256),
     duplicate_of TEXT    NOT NULL DEFAULT ''
 ) STRICT;
 
@@ -55,8 +50,16 @@ CREATE INDEX articles_source_guid ON articles (source_id, guid);
 CREATE INDEX articles_content_hash ON articles (content_hash) WHERE content_hash <> '';
 CREATE INDEX articles_fetched ON articles (fetched);
 
--- Near-duplicate lookup: one index per band, each narrowed by fetch time.
-CREATE INDEX articles_fp_b0 ON articles (fp_b0, fetched) WHERE fp_b0 IS NOT NULL;
-CREATE INDEX articles_fp_b1 ON articles (fp_b1, fetched) WHERE fp_b1 IS NOT NULL;
-CREATE INDEX articles_fp_b2 ON articles (fp_b2, fetched) WHERE fp_b2 IS NOT NULL;
-CREATE INDEX articles_fp_b3 ON articles (fp_b3, fetched) WHERE fp_b3 IS NOT NULL;
+-- Near-duplicate lookup: one row per band key of an article's signature
+-- (digest.Signature.BandKeys), carrying the article's fetch time, so that
+-- "articles sharing one of these keys, fetched since" is a range scan of the
+-- primary key per key. Articles without a signature have no rows.
+CREATE TABLE article_bands (
+    key        INTEGER NOT NULL,
+    fetched    INTEGER NOT NULL, -- always the article's fetched
+    article_id TEXT    NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (key, fetched, article_id)
+) STRICT, WITHOUT ROWID;
+
+-- Replacing an article's bands, and the cascade when it is deleted.
+CREATE INDEX article_bands_article ON article_bands (article_id);
