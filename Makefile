@@ -1,0 +1,28 @@
+# briefbot's checks. CI (.ci/run) runs the same targets the README names.
+STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
+
+.PHONY: build test lint bench fuzz
+
+build:
+	CGO_ENABLED=0 go build -o briefbot ./cmd/bot
+
+test:
+	go test -race ./...
+
+lint:
+	go vet ./...
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	go run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+# Benchmarks: five runs each, summarised with benchstat (medians, ±).
+bench:
+	go test -run '^$$' -bench . -benchmem -count 5 ./... | tee bench.txt
+	go run golang.org/x/perf/cmd/benchstat@$(BENCHSTAT_VERSION) bench.txt
+
+# Short fuzzing of every parser of outside input (FUZZTIME=1m for longer).
+FUZZTIME ?= 15s
+fuzz:
+	@for t in FuzzParse FuzzCanonicalURL FuzzTextFromHTML FuzzClean; do \
+		go test ./sources -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
+	go test ./sources -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)

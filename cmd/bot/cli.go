@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/sources"
+	"github.com/briefbot/briefbot/sqlstore"
+	"github.com/spf13/cobra"
+)
+
+// app is what every command needs: the environment it runs in, and the
+// config and store once loaded.
+type app struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	configPath     string
+	logLevel       string
+	now            func() time.Time
+}
+
+func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}
+	root := &cobra.Command{
+		Use:           "briefbot",
+		Short:         "briefbot turns the day's news into short, cited briefings",
+		Long:          "briefbot polls news feeds, stores clean de-duplicated articles, and turns them into short, cited briefings posted to Discord.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $BRIEFBOT_CONFIG, else ./briefbot.yaml if present)")
+	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.AddCommand(
+		a.fetchCommand(),
+		a.sourcesCommand(),
+		a.configCommand(),
+		versionCommand(stdout),
+	)
+	return root
+}
+
+func (a *app) logger() (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return nil, fmt.Errorf("bad --log-level %q: want debug, info, warn or error", a.logLevel)
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// open loads the config, opens the store and brings the config file's
+// sources into it. The caller closes the store.
+func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
+	cfg, err := loadConfig(a.configPath, a.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	store, err := sqlstore.Open(ctx, cfg.Database)
+	if err != nil {
+		return nil, nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
+	}
+	if err := syncSources(ctx, store, cfg, a.now()); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return cfg, store, nil
+}
+
+// syncSources makes the stored config-file sources match the config:
+// new ones are added, changed ones updated, removed ones deleted (their
+// articles stay).
+func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.Time) error {
+	stored, err := store.Sources(ctx)
+	if err != nil {
+		return err
+	}
+	byName := make(map[string]digest.Source, len(stored))
+	for _, s := range stored {
+		byName[s.Name] = s
+	}
+	want := make(map[string]bool, len(cfg.Sources))
+	for _, sc := range cfg.Sources {
+		want[sc.Name] = true
+		src := digest.Source{
+			Name:         sc.Name,
+			URL:          sc.URL,
+			Interval:     sc.interval,
+			AllowPrivate: sc.AllowPrivate,
+			Origin:       digest.OriginConfig,
+			CreatedAt:    now,
+		}
+		old, ok := byName[sc.Name]
+		if !ok {
+			if _, err := store.AddSource(ctx, src); err != nil {
+				return fmt.Errorf("config source %q: %w (another source may use the same URL: see `briefbot sources list`)", sc.Name, err)
+			}
+			continue
+		}
+		if old.Origin != digest.OriginConfig {
+			return fmt.Errorf("config source %q: a source with that name was added with `briefbot sources add`; rename one of them", sc.Name)
+		}
+		if old.URL == src.URL && old.Interval == src.Interval && old.AllowPrivate == src.AllowPrivate {
+			continue
+		}
+		src.ID, src.CreatedAt = old.ID, old.CreatedAt
+		if err := store.UpdateSource(ctx, src); err != nil {
+			return fmt.Errorf("config source %q: %w", sc.Name, err)
+		}
+		if old.URL != src.URL {
+			// A new URL starts afresh: no validators, no failures.
+			if err := store.SaveFetchState(ctx, old.ID, digest.FetchState{}); err != nil {
+				return fmt.Errorf("config source %q: %w", sc.Name, err)
+			}
+		}
+	}
+	for _, s := range stored {
+		if s.Origin == digest.OriginConfig && !want[s.Name] {
+			if err := store.RemoveSource(ctx, s.Name); err != nil {
+				return fmt.Errorf("remove source %q no longer in the config: %w", s.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// newPoller builds the fetchers and poller from the config.
+func newPoller(cfg *Config, store digest.Store, log *slog.Logger, now func() time.Time) *sources.Poller {
+	f := cfg.Fetch
+	version := buildVersion()
+	feeds := sources.NewFetcher(sources.FetchOptions{
+		Timeout:      f.timeout,
+		MaxBodyBytes: int64(f.MaxBodyMB) << 20,
+		PerHost:      f.PerHost,
+		Version:      version,
+	})
+	pages := sources.NewFetcher(sources.FetchOptions{
+		Timeout:      min(f.timeout, 20*time.Second),
+		MaxBodyBytes: min(int64(f.MaxBodyMB)<<20, 5<<20),
+		PerHost:      f.PerHost,
+		Version:      version,
+	})
+	return sources.NewPoller(store, feeds, pages, log, now, sources.PollOptions{
+		DisableAfter:   f.DisableAfter,
+		MaxPageFetches: f.PageFetches,
+		Concurrency:    f.Concurrency,
+	})
+}
+
+func versionCommand(stdout io.Writer) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print briefbot's version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			_, err := fmt.Fprintln(stdout, "briefbot", buildVersion())
+			return err
+		},
+	}
+}
+
+// buildVersion reports the module version and VCS revision the binary was
+// built from.
+func buildVersion() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	if v == "" {
+		v = "(devel)"
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if rev != "" && !strings.Contains(v, rev[:min(12, len(rev))]) {
+		v += fmt.Sprintf(" (%s%s)", rev[:min(12, len(rev))], dirty)
+	}
+	return v + " " + info.GoVersion
+}

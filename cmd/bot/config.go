@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/goccy/go-yaml"
+	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/parser"
+)
+
+// Config is briefbot's configuration: the YAML file, then environment
+// overrides, then defaults. Secrets come from the environment only.
+type Config struct {
+	Database string         `yaml:"database"`
+	Sources  []SourceConfig `yaml:"sources"`
+	Fetch    FetchConfig    `yaml:"fetch"`
+	Discord  DiscordConfig  `yaml:"discord"`
+	LLM      LLMConfig      `yaml:"llm"`
+
+	// DiscordToken and OpenAIKey come from DISCORD_TOKEN and OPENAI_API_KEY.
+	DiscordToken string `yaml:"-"`
+	OpenAIKey    string `yaml:"-"`
+	// File is the config file read, or "" when built-in defaults apply.
+	File string `yaml:"-"`
+	// DefaultSources is set when Sources are the built-in defaults.
+	DefaultSources bool `yaml:"-"`
+}
+
+// SourceConfig is one entry of the `sources:` list.
+type SourceConfig struct {
+	Name         string `yaml:"name"`
+	URL          string `yaml:"url"`
+	Interval     string `yaml:"interval,omitempty"`
+	AllowPrivate bool   `yaml:"allow_private,omitempty"`
+
+	interval time.Duration
+}
+
+// FetchConfig tunes polling.
+type FetchConfig struct {
+	Timeout         string `yaml:"timeout,omitempty"`       // per request, default 30s
+	MaxBodyMB       int    `yaml:"max_body_mb,omitempty"`   // per body, decompressed, default 10
+	PerHost         int    `yaml:"per_host,omitempty"`      // requests at once per host, default 2
+	Concurrency     int    `yaml:"concurrency,omitempty"`   // sources polled at once, default 8
+	DisableAfter    int    `yaml:"disable_after,omitempty"` // consecutive failures, default 10
+	PageFetches     int    `yaml:"page_fetches,omitempty"`  // article pages per source per poll, default 30
+	DefaultInterval string `yaml:"interval,omitempty"`      // default source interval, default 15m
+
+	timeout, interval time.Duration
+}
+
+// DiscordConfig configures the Discord connection (used by `briefbot run`).
+type DiscordConfig struct {
+	APIURL  string `yaml:"api_url,omitempty"`
+	GuildID string `yaml:"guild_id,omitempty"`
+}
+
+// LLMConfig configures the OpenAI-compatible summarizer.
+type LLMConfig struct {
+	BaseURL string `yaml:"base_url,omitempty"`
+	Model   string `yaml:"model,omitempty"`
+}
+
+// defaultSources are reputable world-news feeds, several covering Korea and
+// East Asia, used when no config file names sources.
+var defaultSources = []SourceConfig{
+	{Name: "bbc-world", URL: "https://feeds.bbci.co.uk/news/world/rss.xml"},
+	{Name: "bbc-asia", URL: "https://feeds.bbci.co.uk/news/world/asia/rss.xml"},
+	{Name: "npr-world", URL: "https://feeds.npr.org/1004/rss.xml"},
+	{Name: "dw-world", URL: "https://rss.dw.com/rdf/rss-en-world"},
+	{Name: "aljazeera", URL: "https://www.aljazeera.com/xml/rss/all.xml"},
+	{Name: "guardian-world", URL: "https://www.theguardian.com/world/rss"},
+	{Name: "france24", URL: "https://www.france24.com/en/rss"},
+	{Name: "un-news", URL: "https://news.un.org/feed/subscribe/en/news/all/rss.xml"},
+	{Name: "yonhap", URL: "https://en.yna.co.kr/RSS/news.xml"},
+	{Name: "nknews", URL: "https://www.nknews.org/feed/"},
+	{Name: "the-diplomat", URL: "https://thediplomat.com/feed/"},
+	{Name: "38north", URL: "https://www.38north.org/feed/"},
+}
+
+const defaultConfigFile = "briefbot.yaml"
+
+var sourceNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+
+// loadConfig reads the config file named by flagPath, else BRIEFBOT_CONFIG,
+// else ./briefbot.yaml if present, else uses defaults; then applies
+// environment overrides and validates.
+func loadConfig(flagPath string, getenv func(string) string) (*Config, error) {
+	path, required := flagPath, true
+	if path == "" {
+		path = getenv("BRIEFBOT_CONFIG")
+	}
+	if path == "" {
+		path, required = defaultConfigFile, false
+	}
+	cfg := &Config{}
+	data, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		cfg.File = path
+		if err := decodeConfig(path, data, cfg); err != nil {
+			return nil, err
+		}
+	case errors.Is(err, fs.ErrNotExist) && !required:
+		// No file at all: built-in defaults.
+	default:
+		return nil, fmt.Errorf("config: %w (set --config or BRIEFBOT_CONFIG to a readable YAML file)", err)
+	}
+	applyEnv(cfg, getenv)
+	applyDefaults(cfg)
+	if errs := validate(cfg); len(errs) > 0 {
+		return nil, configErrors(cfg.File, data, errs)
+	}
+	return cfg, nil
+}
+
+func decodeConfig(path string, data []byte, cfg *Config) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
+	if err := dec.Decode(cfg); err != nil {
+		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+	}
+	return nil
+}
+
+func applyEnv(cfg *Config, getenv func(string) string) {
+	set := func(dst *string, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.Database, "BRIEFBOT_DATABASE")
+	set(&cfg.Discord.APIURL, "BRIEFBOT_DISCORD_API_URL")
+	set(&cfg.LLM.BaseURL, "OPENAI_BASE_URL")
+	set(&cfg.LLM.Model, "BRIEFBOT_MODEL")
+	set(&cfg.DiscordToken, "DISCORD_TOKEN")
+	set(&cfg.OpenAIKey, "OPENAI_API_KEY")
+}
+
+func applyDefaults(cfg *Config) {
+	if cfg.Database == "" {
+		cfg.Database = "briefbot.db"
+	}
+	if cfg.Sources == nil {
+		cfg.Sources = append([]SourceConfig(nil), defaultSources...)
+		cfg.DefaultSources = true
+	}
+	f := &cfg.Fetch
+	if f.Timeout == "" {
+		f.Timeout = "30s"
+	}
+	if f.DefaultInterval == "" {
+		f.DefaultInterval = "15m"
+	}
+	zero := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	zero(&f.MaxBodyMB, 10)
+	zero(&f.PerHost, 2)
+	zero(&f.Concurrency, 8)
+	zero(&f.DisableAfter, 10)
+	zero(&f.PageFetches, 30)
+	if cfg.Discord.APIURL == "" {
+		cfg.Discord.APIURL = "https://discord.com"
+	}
+	if cfg.LLM.BaseURL == "" {
+		cfg.LLM.BaseURL = "https://api.openai.com/v1"
+	}
+	if cfg.LLM.Model == "" {
+		cfg.LLM.Model = "gpt-4o-mini"
+	}
+}
+
+// fieldError is a validation failure at a YAML path such as
+// "$.sources[2].interval".
+type fieldError struct {
+	path string
+	msg  string
+}
+
+func validate(cfg *Config) []fieldError {
+	var errs []fieldError
+	bad := func(path, format string, args ...any) {
+		errs = append(errs, fieldError{path, fmt.Sprintf(format, args...)})
+	}
+	f := &cfg.Fetch
+	var err error
+	if f.timeout, err = parseDuration(f.Timeout, time.Second, time.Hour); err != nil {
+		bad("$.fetch.timeout", "%v", err)
+	}
+	if f.interval, err = parseDuration(f.DefaultInterval, time.Minute, 7*24*time.Hour); err != nil {
+		bad("$.fetch.interval", "%v", err)
+	}
+	for key, v := range map[string]int{"max_body_mb": f.MaxBodyMB, "per_host": f.PerHost, "concurrency": f.Concurrency, "disable_after": f.DisableAfter, "page_fetches": f.PageFetches} {
+		if v < 0 || v > 10000 {
+			bad("$.fetch."+key, "%d is out of range: want 1 to 10000 (or leave it out for the default)", v)
+		}
+	}
+	for _, u := range []struct{ path, val string }{{"$.discord.api_url", cfg.Discord.APIURL}, {"$.llm.base_url", cfg.LLM.BaseURL}} {
+		if err := checkHTTPURL(u.val); err != nil {
+			bad(u.path, "%v", err)
+		}
+	}
+	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
+		bad("$.database", "PostgreSQL is not supported yet; use a SQLite file path such as briefbot.db")
+	}
+	names, urls := map[string]int{}, map[string]int{}
+	for i := range cfg.Sources {
+		s := &cfg.Sources[i]
+		p := fmt.Sprintf("$.sources[%d]", i)
+		s.Name = strings.TrimSpace(s.Name)
+		switch {
+		case s.Name == "":
+			bad(p, "source has no name: add `name: short-name`")
+		case !sourceNamePattern.MatchString(s.Name):
+			bad(p+".name", "source name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", s.Name)
+		}
+		if j, dup := names[s.Name]; dup && s.Name != "" {
+			bad(p+".name", "source name %q is already used by sources[%d]", s.Name, j)
+		}
+		names[s.Name] = i
+		if err := checkHTTPURL(s.URL); err != nil {
+			bad(p+".url", "source %q: %v", s.Name, err)
+		} else if j, dup := urls[s.URL]; dup {
+			bad(p+".url", "source %q: URL is already used by sources[%d]", s.Name, j)
+		}
+		urls[s.URL] = i
+		s.interval = f.interval
+		if s.Interval != "" {
+			if s.interval, err = parseDuration(s.Interval, time.Minute, 7*24*time.Hour); err != nil {
+				bad(p+".interval", "source %q: %v", s.Name, err)
+			}
+		}
+	}
+	return errs
+}
+
+func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil {
+		return 0, fmt.Errorf("bad duration %q: want a number with a unit, such as 90s, 15m or 2h", s)
+	}
+	if d < lo || d > hi {
+		return 0, fmt.Errorf("duration %s is out of range: want %s to %s", s, lo, hi)
+	}
+	return d, nil
+}
+
+func checkHTTPURL(s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("bad URL %q: want an absolute http:// or https:// URL", s)
+	}
+	return nil
+}
+
+// configErrors joins validation errors, each prefixed with file:line when
+// the value came from the file.
+func configErrors(file string, data []byte, errs []fieldError) error {
+	var root *ast.File
+	if file != "" {
+		root, _ = parser.ParseBytes(data, 0)
+	}
+	var b strings.Builder
+	for i, e := range errs {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		where := "config"
+		if line := lineOf(root, e.path); line > 0 {
+			where = fmt.Sprintf("config %s:%d", file, line)
+		} else if file != "" {
+			where = fmt.Sprintf("config %s", file)
+		}
+		fmt.Fprintf(&b, "%s: %s: %s", where, strings.TrimPrefix(e.path, "$."), e.msg)
+	}
+	return errors.New(b.String())
+}
+
+func lineOf(root *ast.File, path string) int {
+	if root == nil {
+		return 0
+	}
+	p, err := yaml.PathString(path)
+	if err != nil {
+		return 0
+	}
+	n, err := p.FilterFile(root)
+	if err != nil || n == nil || n.GetToken() == nil {
+		return 0
+	}
+	return n.GetToken().Position.Line
+}
+
+// mask hides a secret, saying only whether it is set.
+func mask(secret string) string {
+	if secret == "" {
+		return "(not set)"
+	}
+	return "(set, masked)"
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/briefbot/briefbot/internal/feedserver"
+)
+
+// cli runs briefbot with args and the given environment.
+type cli struct {
+	t   *testing.T
+	env map[string]string
+}
+
+func newCLI(t *testing.T, env map[string]string) *cli {
+	if env == nil {
+		env = map[string]string{}
+	}
+	return &cli{t: t, env: env}
+}
+
+func (c *cli) run(args ...string) (stdout, stderr string, err error) {
+	c.t.Helper()
+	var out, errOut bytes.Buffer
+	err = run(context.Background(), args, func(k string) string { return c.env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func fixtureFeed(title string, n int) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>%s</title><link>https://%s.example/</link>`, title, strings.ToLower(title))
+	for i := range n {
+		fmt.Fprintf(&b, `<item><title>%s story %d</title><link>https://%s.example/story/%d?utm_source=rss</link><pubDate>Mon, 02 Mar 2026 08:0%d:00 +0000</pubDate><description><![CDATA[<p>%s</p>]]></description></item>`,
+			title, i, strings.ToLower(title), i, i%10, prose(title+fmt.Sprint(i), 150))
+	}
+	b.WriteString("</channel></rss>")
+	return b.String()
+}
+
+// prose returns n pseudo-random words seeded by seed: texts with different
+// seeds share almost no word 3-grams, so they are distinct articles.
+func prose(seed string, n int) string {
+	words := strings.Fields("harbour council minister talks summit rain market budget envoy border trade vote court school river bridge storm harvest factory strike")
+	h := fnv.New64a()
+	h.Write([]byte(seed))
+	x := h.Sum64()
+	out := make([]string, n)
+	for i := range out {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		out[i] = words[x%uint64(len(words))]
+	}
+	return strings.Join(out, " ") + "."
+}
+
+func TestFetchEndToEnd(t *testing.T) {
+	srv := feedserver.New(t)
+	srv.Set("/alpha.xml", feedserver.Doc{Body: fixtureFeed("Alpha", 3)})
+	srv.Set("/beta.xml", feedserver.Doc{Body: fixtureFeed("Beta", 2)})
+	srv.Set("/broken.xml", feedserver.Doc{Status: 503})
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "briefbot.yaml", fmt.Sprintf(`database: %s
+sources:
+  - name: alpha
+    url: %s/alpha.xml
+    allow_private: true
+  - name: beta
+    url: %s/beta.xml
+    interval: 30m
+    allow_private: true
+  - name: broken
+    url: %s/broken.xml
+    allow_private: true
+`, filepath.Join(dir, "test.db"), srv.URL, srv.URL, srv.URL))
+	c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": cfg})
+
+	out, _, err := c.run("fetch")
+	if err != nil {
+		t.Fatalf("first fetch: %v\n%s", err, out)
+	}
+	for _, want := range []string{"alpha  ", "new", "3 new", "2 new", "broken", "failed", "503", "total: 3 sources: 2 new"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("first fetch output lacks %q:\n%s", want, out)
+		}
+	}
+
+	out, _, err = c.run("fetch", "--format", "json")
+	if err != nil {
+		t.Fatalf("second fetch: %v\n%s", err, out)
+	}
+	var got struct {
+		Sources []struct {
+			Source string `json:"source"`
+			Status string `json:"status"`
+			New    int    `json:"new"`
+		} `json:"sources"`
+		Total struct {
+			Articles int `json:"articles_new"`
+		} `json:"total"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("json output: %v\n%s", err, out)
+	}
+	status := map[string]string{}
+	for _, s := range got.Sources {
+		status[s.Source] = s.Status
+	}
+	// broken is backing off after its failure, so it waits.
+	if status["alpha"] != "unchanged" || status["beta"] != "unchanged" || status["broken"] != "waiting" || got.Total.Articles != 0 {
+		t.Errorf("second fetch = %+v, want alpha and beta unchanged, broken waiting, nothing new", got)
+	}
+	if _, notMod := srv.Hits("/alpha.xml"); notMod != 1 {
+		t.Errorf("alpha answered 304 %d times, want 1", notMod)
+	}
+
+	// One source on request, even while it backs off.
+	out, _, err = c.run("fetch", "--source", "broken")
+	if err == nil || !strings.Contains(out, "503") {
+		t.Errorf("fetch --source broken: err %v, output:\n%s", err, out)
+	}
+	if _, _, err := c.run("fetch", "--source", "nope"); err == nil || !strings.Contains(err.Error(), "known sources: alpha, beta, broken") {
+		t.Errorf("fetch --source nope: %v", err)
+	}
+
+	out, _, err = c.run("sources", "list")
+	if err != nil || !strings.Contains(out, "failing(2)") || !strings.Contains(out, "beta") {
+		t.Errorf("sources list: %v\n%s", err, out)
+	}
+}
+
+func TestSourcesAddRemove(t *testing.T) {
+	srv := feedserver.New(t)
+	srv.Set("/feed.xml", feedserver.Doc{Body: fixtureFeed("Gamma", 1)})
+	dir := t.TempDir()
+	c := newCLI(t, map[string]string{"BRIEFBOT_DATABASE": filepath.Join(dir, "t.db"), "BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", "sources: []\n")})
+
+	// Sources added from the command line are SSRF-guarded: a loopback
+	// feed is refused.
+	if _, _, err := c.run("sources", "add", srv.URL+"/feed.xml"); err == nil || !strings.Contains(err.Error(), "refusing") {
+		t.Errorf("sources add of a loopback URL: %v, want refused", err)
+	}
+	out, _, err := c.run("sources", "add", srv.URL+"/feed.xml", "--no-check", "--name", "gamma", "--interval", "1h")
+	if err != nil || !strings.Contains(out, "added source gamma") {
+		t.Fatalf("sources add: %v\n%s", err, out)
+	}
+	if _, _, err := c.run("sources", "add", srv.URL+"/feed.xml", "--no-check", "--name", "gamma2"); err == nil || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("adding the same URL twice: %v", err)
+	}
+	if _, _, err := c.run("sources", "add", "ftp://x.example/feed", "--no-check"); err == nil {
+		t.Error("adding an ftp URL succeeded")
+	}
+	if _, _, err := c.run("sources", "add", "https://x.example/feed", "--no-check", "--interval", "soon"); err == nil || !strings.Contains(err.Error(), "bad duration") {
+		t.Errorf("bad interval: %v", err)
+	}
+	out, _, _ = c.run("sources", "list", "--format", "json")
+	if !strings.Contains(out, `"name": "gamma"`) || !strings.Contains(out, `"interval": "1h0m0s"`) {
+		t.Errorf("sources list json:\n%s", out)
+	}
+	if out, _, err := c.run("sources", "remove", "gamma"); err != nil || !strings.Contains(out, "removed source gamma") {
+		t.Errorf("sources remove: %v\n%s", err, out)
+	}
+	if _, _, err := c.run("sources", "remove", "gamma"); err == nil || !strings.Contains(err.Error(), `no source named "gamma"`) {
+		t.Errorf("removing twice: %v", err)
+	}
+}
+
+func TestConfigCheck(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name    string
+		file    string // "" means no file
+		env     map[string]string
+		wantErr string // "" means success
+		wantOut []string
+		notOut  []string
+	}{
+		{name: "defaults", wantOut: []string{"built-in defaults", "database: briefbot.db", "yonhap", "bbc-world", "DISCORD_TOKEN: (not set)"}},
+		{name: "env overrides and masked secrets", env: map[string]string{"BRIEFBOT_DATABASE": "/tmp/x.db", "DISCORD_TOKEN": "sekrit-token", "OPENAI_API_KEY": "sk-sekrit", "BRIEFBOT_MODEL": "llama3", "OPENAI_BASE_URL": "http://localhost:11434/v1", "BRIEFBOT_DISCORD_API_URL": "http://127.0.0.1:9999"},
+			wantOut: []string{"database: /tmp/x.db", "model: llama3", "base_url: http://localhost:11434/v1", "api_url: http://127.0.0.1:9999", "DISCORD_TOKEN: (set, masked)"},
+			notOut:  []string{"sekrit"}},
+		{name: "valid file", file: "database: my.db\nsources:\n  - name: yonhap\n    url: https://example.org/rss.xml\n    interval: 15m\n    allow_private: false\n", wantOut: []string{"database: my.db", "name: yonhap"}, notOut: []string{"bbc-world"}},
+		{name: "unknown key", file: "database: my.db\nsources:\n  - name: a\n    url: https://example.org/rss.xml\n    intervl: 15m\n", wantErr: `[5:5] unknown field "intervl"`},
+		{name: "bad duration", file: "sources:\n  - name: a\n    url: https://example.org/rss.xml\n    interval: 15 minutes\n", wantErr: `:4: sources[0].interval: source "a": bad duration "15 minutes"`},
+		{name: "bad url", file: "sources:\n  - name: a\n    url: example.org/rss.xml\n", wantErr: `:3: sources[0].url: source "a": bad URL`},
+		{name: "missing name", file: "sources:\n  - url: https://example.org/rss.xml\n", wantErr: `:2: sources[0]: source has no name`},
+		{name: "duplicate name", file: "sources:\n  - name: a\n    url: https://example.org/1\n  - name: a\n    url: https://example.org/2\n", wantErr: `:4: sources[1].name: source name "a" is already used`},
+		{name: "yaml syntax", file: "sources: [\n", wantErr: "config "},
+		{name: "secret in file refused", file: "discord:\n  token: abc\n", wantErr: `unknown field "token"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			if tt.file != "" {
+				env["BRIEFBOT_CONFIG"] = writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.file)
+			} else {
+				env["BRIEFBOT_CONFIG"] = ""
+			}
+			c := newCLI(t, env)
+			t.Chdir(t.TempDir()) // no ./briefbot.yaml
+			out, _, err := c.run("config", "check")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("config check error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("config check: %v", err)
+			}
+			for _, w := range tt.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tt.notOut {
+				if strings.Contains(out, n) {
+					t.Errorf("output contains %q:\n%s", n, out)
+				}
+			}
+		})
+	}
+}
+
+func TestHelpAndVersion(t *testing.T) {
+	c := newCLI(t, nil)
+	for _, args := range [][]string{{"--help"}, {"fetch", "--help"}, {"sources", "add", "--help"}, {"config", "check", "--help"}} {
+		out, _, err := c.run(args...)
+		if err != nil || !strings.Contains(out, "Usage:") {
+			t.Errorf("%v: err %v, output:\n%s", args, err, out)
+		}
+	}
+	if out, _, err := c.run("version"); err != nil || !strings.HasPrefix(out, "briefbot ") {
+		t.Errorf("version: %v %q", err, out)
+	}
+	if _, stderr, err := c.run("nonsense"); err == nil || !strings.Contains(stderr, "unknown command") {
+		t.Errorf("unknown command: %v %q", err, stderr)
+	}
+}

@@ -1,0 +1,272 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/spf13/cobra"
+)
+
+func (a *app) sourcesCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "sources",
+		Short: "List, add, remove and re-enable news sources",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		},
+	}
+	cmd.AddCommand(a.sourcesListCommand(), a.sourcesAddCommand(), a.sourcesRemoveCommand(), a.sourcesEnableCommand())
+	return cmd
+}
+
+func (a *app) sourcesListCommand() *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List sources with their fetch state",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "text" && format != "json" {
+				return fmt.Errorf("bad --format %q: want text or json", format)
+			}
+			_, store, err := a.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			srcs, err := store.Sources(cmd.Context())
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				type row struct {
+					Name        string    `json:"name"`
+					URL         string    `json:"url"`
+					Interval    string    `json:"interval"`
+					Origin      string    `json:"origin"`
+					State       string    `json:"state"`
+					Failures    int       `json:"failures"`
+					LastSuccess time.Time `json:"last_success"`
+					NextPoll    time.Time `json:"next_poll"`
+					LastError   string    `json:"last_error,omitempty"`
+				}
+				rows := make([]row, len(srcs))
+				for i, s := range srcs {
+					rows[i] = row{s.Name, redact(s.URL), s.Interval.String(), string(s.Origin), sourceState(s), s.State.Failures, s.State.LastSuccess, s.State.NextPoll, s.State.LastError}
+				}
+				enc := json.NewEncoder(a.stdout)
+				enc.SetIndent("", "  ")
+				return enc.Encode(rows)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NAME\tSTATE\tINTERVAL\tORIGIN\tLAST SUCCESS\tURL\tLAST ERROR")
+			for _, s := range srcs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, sourceState(s), s.Interval, s.Origin,
+					ago(a.now(), s.State.LastSuccess), redact(s.URL), truncate(s.State.LastError, 80))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+func sourceState(s digest.Source) string {
+	switch {
+	case s.State.Disabled:
+		return "disabled"
+	case s.State.Failures > 0:
+		return fmt.Sprintf("failing(%d)", s.State.Failures)
+	case s.State.LastSuccess.IsZero():
+		return "new"
+	default:
+		return "ok"
+	}
+}
+
+func (a *app) sourcesAddCommand() *cobra.Command {
+	var name, interval string
+	var noCheck bool
+	cmd := &cobra.Command{
+		Use:   "add URL",
+		Short: "Add a feed (RSS, Atom or JSON Feed) after checking that it parses",
+		Long: `Add a feed. briefbot fetches and parses it first and refuses what is not a
+feed. Sources added here may not point at private, loopback or link-local
+addresses; put intranet feeds in the config file with allow_private: true.`,
+		Example: "  briefbot sources add https://www.nknews.org/feed/ --name nknews --interval 30m",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, store, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			raw := strings.TrimSpace(args[0])
+			if err := checkHTTPURL(raw); err != nil {
+				return err
+			}
+			every := cfg.Fetch.interval
+			if interval != "" {
+				if every, err = parseDuration(interval, time.Minute, 7*24*time.Hour); err != nil {
+					return fmt.Errorf("--interval: %w", err)
+				}
+			}
+			title := ""
+			if !noCheck {
+				log, err := a.logger()
+				if err != nil {
+					return err
+				}
+				fetcher := newPoller(cfg, store, log, a.now)
+				feed, err := fetcher.Check(ctx, raw, false)
+				if err != nil {
+					return fmt.Errorf("%s is not a usable feed: %w", redact(raw), err)
+				}
+				title = feed.Title
+				fmt.Fprintf(a.stdout, "checked %s: %q, %d items\n", redact(raw), feed.Title, len(feed.Items))
+			}
+			if name == "" {
+				name = suggestName(title, raw)
+			}
+			if !sourceNamePattern.MatchString(name) {
+				return fmt.Errorf("bad --name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", name)
+			}
+			src, err := store.AddSource(ctx, digest.Source{
+				Name: name, URL: raw, Interval: every, Origin: digest.OriginCLI, CreatedAt: a.now(),
+			})
+			if errors.Is(err, digest.ErrExists) {
+				return fmt.Errorf("a source with the name %q or this URL already exists (see `briefbot sources list`; pick another --name)", name)
+			} else if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "added source %s (%s, every %s); run `briefbot fetch --source %s` to poll it now\n", src.Name, redact(src.URL), src.Interval, src.Name)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&name, "name", "", "short name for the source (default: derived from the feed title or host)")
+	cmd.Flags().StringVar(&interval, "interval", "", "how often to poll, e.g. 15m or 1h (default: fetch.interval, 15m)")
+	cmd.Flags().BoolVar(&noCheck, "no-check", false, "add without fetching the feed first")
+	return cmd
+}
+
+var nonName = regexp.MustCompile(`[^a-z0-9]+`)
+
+// suggestName derives a source name from the feed title, else the host.
+func suggestName(title, raw string) string {
+	base := title
+	if base == "" {
+		if u, err := url.Parse(raw); err == nil {
+			base = strings.TrimPrefix(u.Hostname(), "www.")
+		}
+	}
+	name := strings.Trim(nonName.ReplaceAllString(strings.ToLower(base), "-"), "-")
+	if len(name) > 40 {
+		name = strings.Trim(name[:40], "-")
+	}
+	if name == "" {
+		name = "source"
+	}
+	return name
+}
+
+func (a *app) sourcesRemoveCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "remove NAME",
+		Short: "Remove a source (its stored articles are kept)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			cfg, store, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			src, err := a.findSource(cmd, store, args[0])
+			if err != nil {
+				return err
+			}
+			if src.Origin == digest.OriginConfig {
+				where := "the built-in defaults"
+				if cfg.File != "" {
+					where = "the config file " + cfg.File
+				}
+				return fmt.Errorf("source %q comes from %s; remove it there (a config file with a `sources:` list replaces the defaults)", src.Name, where)
+			}
+			if err := store.RemoveSource(ctx, src.Name); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "removed source %s; its articles are kept\n", src.Name)
+			return err
+		},
+	}
+}
+
+func (a *app) sourcesEnableCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "enable NAME",
+		Short: "Re-enable a source disabled after repeated failures, and poll it at the next fetch",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			_, store, err := a.open(ctx)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			src, err := a.findSource(cmd, store, args[0])
+			if err != nil {
+				return err
+			}
+			st := src.State
+			st.Disabled, st.Failures, st.NextPoll = false, 0, time.Time{}
+			if err := store.SaveFetchState(ctx, src.ID, st); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(a.stdout, "enabled source %s\n", src.Name)
+			return err
+		},
+	}
+}
+
+func (a *app) findSource(cmd *cobra.Command, store digest.Store, name string) (digest.Source, error) {
+	src, err := store.Source(cmd.Context(), name)
+	if errors.Is(err, digest.ErrNotFound) {
+		all, _ := store.Sources(cmd.Context())
+		return src, fmt.Errorf("no source named %q: %s", name, knownNames(all))
+	}
+	return src, err
+}
+
+// redact hides credentials in a URL.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	u.User = url.User("xxxxx")
+	return u.String()
+}
+
+func ago(now, t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return now.Sub(t).Round(time.Second).String() + " ago"
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
