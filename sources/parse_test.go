@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -157,6 +158,7 @@ func TestParseCorpus(t *testing.T) {
 	if _, err := os.Stat(root); err != nil {
 		t.Skipf("feed corpus not present at %s: %v", root, err)
 	}
+	itemsGuess := corpusItemsGuess(t, filepath.Join(root, "MANIFEST.tsv"))
 	var parsed, failed int
 	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
 		if err != nil || d.IsDir() || strings.HasSuffix(path, ".md") || strings.HasSuffix(path, ".tsv") {
@@ -177,6 +179,9 @@ func TestParseCorpus(t *testing.T) {
 			return nil
 		}
 		parsed++
+		if itemsGuess[filepath.ToSlash(rel)] > 0 && len(feed.Items) == 0 {
+			t.Errorf("%s: parsed no items, the manifest guesses %d", rel, itemsGuess[filepath.ToSlash(rel)])
+		}
 		for _, it := range feed.Items {
 			if !utf8.ValidString(it.Title) || strings.Contains(it.Title, "&amp;") || strings.Contains(it.Title, "&lt;") {
 				t.Errorf("%s: bad title %q", rel, it.Title)
@@ -191,6 +196,27 @@ func TestParseCorpus(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("corpus: %d parsed, %d failed", parsed, failed)
+}
+
+// corpusItemsGuess reads the manifest's items_guess column by path.
+func corpusItemsGuess(t *testing.T, path string) map[string]int {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Logf("no manifest: %v", err)
+		return nil
+	}
+	guess := map[string]int{}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	for _, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		if len(f) < 7 {
+			continue
+		}
+		n, _ := strconv.Atoi(f[6])
+		guess[f[0]] = n
+	}
+	return guess
 }
 
 func FuzzParse(f *testing.F) {
