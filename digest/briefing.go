@@ -1,0 +1,149 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+)
+
+// Story is a cluster of articles about the same event, across outlets and
+// days. Articles are ordered most representative first.
+type Story struct {
+	// ID is stable for the same set of articles (see StoryID).
+	ID       string
+	Articles []Article
+	// Score ranks stories in a briefing; higher is more important.
+	Score float64
+}
+
+// Outlets returns how many independent outlets the story has: articles
+// that are near-duplicates of another article count once.
+func (s Story) Outlets() int {
+	seen := make(map[string]bool)
+	for _, a := range s.Articles {
+		seen[a.Outlet] = true
+	}
+	return len(seen)
+}
+
+// Bullet is one sentence of a briefing. It cites at least one article of
+// its story, by index into Story.Articles.
+type Bullet struct {
+	Text      string
+	Citations []int
+}
+
+// Summary is what a summarizer writes for one story.
+type Summary struct {
+	Headline string
+	Bullets  []Bullet
+	// Dropped counts bullets discarded by validation or grounding checks.
+	Dropped int
+}
+
+// SummaryRequest asks for one story's summary.
+type SummaryRequest struct {
+	Story Story
+	// Language is the language to write in, as a name or BCP 47 tag
+	// ("English", "ko"); empty means the articles' own language.
+	Language string
+	// MaxBullets is 1 to 4.
+	MaxBullets int
+	// MaxWords bounds the words of all bullets together.
+	MaxWords int
+	// Budget, if not nil, is the token allowance of the whole briefing.
+	Budget *Budget
+}
+
+// Summarizer condenses one story into a headline and bullets. Every bullet
+// cites articles of the story. An error means no usable summary: the
+// caller falls back to another summarizer.
+type Summarizer interface {
+	Summarize(ctx context.Context, req SummaryRequest) (Summary, error)
+}
+
+// ErrBudgetSpent reports that a briefing's token budget cannot cover
+// another call.
+var ErrBudgetSpent = errors.New("token budget spent")
+
+// Budget is a token allowance shared by the summaries of one briefing.
+// It is safe for concurrent use.
+type Budget struct {
+	mu              sync.Mutex
+	input, output   int
+	usedIn, usedOut int
+}
+
+// NewBudget returns a budget of input (prompt) and output (completion)
+// tokens; a limit <= 0 means unlimited.
+func NewBudget(input, output int) *Budget {
+	return &Budget{input: input, output: output}
+}
+
+// Reserve takes in and out tokens from the budget before a call, or
+// returns ErrBudgetSpent and takes nothing.
+func (b *Budget) Reserve(in, out int) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if (b.input > 0 && b.usedIn+in > b.input) || (b.output > 0 && b.usedOut+out > b.output) {
+		return ErrBudgetSpent
+	}
+	b.usedIn += in
+	b.usedOut += out
+	return nil
+}
+
+// Release returns unused reserved tokens, once a call's real usage is known.
+func (b *Budget) Release(in, out int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.usedIn = max(0, b.usedIn-in)
+	b.usedOut = max(0, b.usedOut-out)
+}
+
+// Used reports the tokens reserved so far.
+func (b *Budget) Used() (in, out int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.usedIn, b.usedOut
+}
+
+// Summarizer names used in briefings.
+const (
+	SummarizerExtractive = "extractive"
+	SummarizerLLM        = "llm"
+)
+
+// Briefing is what gets posted: a topic or query, a time window, and
+// stories in rank order, each with a headline and cited bullets.
+type Briefing struct {
+	Topic    string
+	Query    string
+	From, To time.Time
+	Language string
+	// Lede is one line introducing the briefing.
+	Lede    string
+	Stories []BriefStory
+	// Summarizer is SummarizerLLM when the language model wrote every
+	// story, else SummarizerExtractive.
+	Summarizer string
+	Model      string
+	// FallbackReason says why the language model was not used for some or
+	// all stories; empty when it was used throughout or not configured.
+	FallbackReason string
+	// Dropped counts bullets discarded by validation or grounding checks.
+	Dropped int
+	// Searched names the sources whose articles were searched, for
+	// "nothing matched" replies.
+	Searched []string
+	// Matched is how many articles matched before clustering.
+	Matched int
+}
+
+// BriefStory is one story of a briefing with its summary.
+type BriefStory struct {
+	Story
+	Headline string
+	Bullets  []Bullet
+}
