@@ -2,7 +2,11 @@ package digest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -146,4 +150,43 @@ type BriefStory struct {
 	Story
 	Headline string
 	Bullets  []Bullet
+}
+
+// SummaryCache keeps story summaries so that a story summarized once is
+// not paid for again: twenty channels on one topic cost one call per story.
+// Keys are built by the summarizer from the story hash (StoryHash), the
+// prompt hash, the model and the language.
+type SummaryCache interface {
+	// CachedSummary returns the summary stored under key and not older than
+	// maxAge, or an error wrapping ErrNotFound.
+	CachedSummary(ctx context.Context, key string, maxAge time.Duration) (Summary, error)
+	// CacheSummary stores a summary under key, replacing any earlier one.
+	CacheSummary(ctx context.Context, key string, s Summary) error
+}
+
+// StoryHash identifies a story's content: it changes when an article is
+// added, removed or edited, and not when articles are reordered.
+func StoryHash(s Story) string {
+	parts := make([]string, len(s.Articles))
+	for i, a := range s.Articles {
+		parts[i] = a.ID + ":" + a.ContentHash
+	}
+	slices.Sort(parts)
+	sum := sha256.Sum256([]byte(strings.Join(parts, "\n")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// StoryID returns a story's stable ID: its first-published article's ID,
+// so a story keeps its ID as articles join it.
+func StoryID(articles []Article) string {
+	if len(articles) == 0 {
+		return ""
+	}
+	first := articles[0]
+	for _, a := range articles[1:] {
+		if a.Published.Before(first.Published) || (a.Published.Equal(first.Published) && a.ID < first.ID) {
+			first = a
+		}
+	}
+	return first.ID
 }
