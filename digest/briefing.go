@@ -150,6 +150,8 @@ type BriefStory struct {
 	Story
 	Headline string
 	Bullets  []Bullet
+	// Dropped counts this story's bullets discarded by checks.
+	Dropped int
 }
 
 // SummaryCache keeps story summaries so that a story summarized once is

@@ -65,6 +65,9 @@ type PollOptions struct {
 	DuplicateWindow time.Duration
 	// MaxBackoff caps the delay after repeated failures (default 24h).
 	MaxBackoff time.Duration
+	// OnStored, if set, is called with each article after it is stored
+	// or updated, e.g. to match it to topics. Its errors are logged.
+	OnStored func(ctx context.Context, a digest.Article) error
 }
 
 func (o PollOptions) withDefaults() PollOptions {
@@ -409,6 +412,7 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 			if err := p.store.UpdateArticle(ctx, *c.existing); err != nil {
 				return fmt.Errorf("update article %s: %w", c.existing.ID, err)
 			}
+			p.stored(ctx, *c.existing)
 			res.Updated++
 		}
 		return nil
@@ -419,6 +423,7 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 			if err := p.store.UpdateArticle(ctx, dup); err != nil {
 				return fmt.Errorf("update article %s: %w", dup.ID, err)
 			}
+			p.stored(ctx, dup)
 			res.Updated++
 			return nil
 		}
@@ -443,6 +448,7 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 				if err := p.store.UpdateArticle(ctx, n); err != nil {
 					return fmt.Errorf("update article %s: %w", n.ID, err)
 				}
+				p.stored(ctx, n)
 				res.Updated++
 			}
 			return nil
@@ -462,8 +468,20 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		}
 		return fmt.Errorf("store article %s: %w", a.ID, err)
 	}
+	p.stored(ctx, a)
 	res.New++
 	return nil
+}
+
+// stored runs the OnStored hook, logging its failure: the article is
+// stored either way.
+func (p *Poller) stored(ctx context.Context, a digest.Article) {
+	if p.opts.OnStored == nil {
+		return
+	}
+	if err := p.opts.OnStored(ctx, a); err != nil {
+		p.log.Error("after storing article", "source_url", fetchRedactRaw(a.URL), "error", err)
+	}
 }
 
 // update applies a re-dated or edited version of a stored article and
