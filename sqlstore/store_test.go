@@ -37,8 +37,9 @@ func TestSQLite(t *testing.T) {
 	testStore(t, openSQLite)
 }
 
-// testStore runs the digest.Store suite against stores made by open, each
-// test on an empty database of its own.
+// testStore runs the digest.Store, digest.TopicStore and
+// digest.SummaryCache suite against stores made by open, each test on an
+// empty database of its own.
 func testStore(t *testing.T, open func(t *testing.T) *Store) {
 	tests := []struct {
 		name string
@@ -60,6 +61,17 @@ func testStore(t *testing.T, open func(t *testing.T) *Store) {
 		{"count articles", testCountArticles},
 		{"concurrent inserts", testConcurrentInserts},
 		{"concurrent add source", testConcurrentAddSource},
+		{"add and get topic", testAddTopic},
+		{"topic errors", testTopicErrors},
+		{"topics ordered by name", testTopicsOrder},
+		{"update topic", testUpdateTopic},
+		{"remove topic removes its matches", testRemoveTopic},
+		{"set article topics", testSetArticleTopics},
+		{"topic articles", testTopicArticles},
+		{"search articles", testSearchArticles},
+		{"search after update", testSearchAfterUpdate},
+		{"search agrees with queries", testSearchAgreesWithQueries},
+		{"summary cache", testSummaryCache},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
