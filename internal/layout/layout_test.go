@@ -22,7 +22,7 @@ type rule struct {
 }
 
 var rules = map[string]rule{
-	"digest":   {},
+	"digest":   {thirdParty: []string{"golang.org/x/text"}}, // DESIGN.md: "stdlib (and x/text if needed)"
 	"sources":  {project: []string{"digest"}, thirdParty: []string{"github.com/mmcdole/gofeed", "codeberg.org/readeck/go-readability/v2", "golang.org/x/net", "golang.org/x/text", "github.com/gogs/chardet"}},
 	"prompts":  {project: []string{"digest"}},
 	"llm":      {project: []string{"digest", "prompts"}, thirdParty: []string{"github.com/sashabaranov/go-openai"}},
