@@ -25,8 +25,8 @@ type app struct {
 	now            func() time.Time
 }
 
-func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra.Command {
-	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, now: time.Now}
+func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now func() time.Time) *cobra.Command {
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, now: now}
 	root := &cobra.Command{
 		Use:           "briefbot",
 		Short:         "briefbot turns the day's news into short, cited briefings",
@@ -41,6 +41,9 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer) *cobra
 	root.AddCommand(
 		a.fetchCommand(),
 		a.sourcesCommand(),
+		a.topicsCommand(),
+		a.briefCommand(),
+		a.summarizeCommand(),
 		a.configCommand(),
 		versionCommand(stdout),
 	)
@@ -67,6 +70,10 @@ func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
 		return nil, nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}
 	if err := syncSources(ctx, store, cfg, a.now()); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	if err := syncTopics(ctx, store, cfg, a.now()); err != nil {
 		store.Close()
 		return nil, nil, err
 	}
@@ -130,10 +137,15 @@ func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.
 	return nil
 }
 
-// newPoller builds the fetchers and poller from the config.
-func newPoller(cfg *Config, store digest.Store, log *slog.Logger, now func() time.Time) *sources.Poller {
+// newPoller builds the fetchers and poller from the config. Stored
+// articles are matched to the store's topics.
+func newPoller(ctx context.Context, cfg *Config, store *sqlstore.Store, log *slog.Logger, now func() time.Time) (*sources.Poller, error) {
+	onStored, err := topicMatcher(ctx, store)
+	if err != nil {
+		return nil, err
+	}
 	f := cfg.Fetch
-	version := buildVersion()
+	version := shortVersion()
 	feeds := sources.NewFetcher(sources.FetchOptions{
 		Timeout:      f.timeout,
 		MaxBodyBytes: int64(f.MaxBodyMB) << 20,
@@ -150,7 +162,8 @@ func newPoller(cfg *Config, store digest.Store, log *slog.Logger, now func() tim
 		DisableAfter:   f.DisableAfter,
 		MaxPageFetches: f.PageFetches,
 		Concurrency:    f.Concurrency,
-	})
+		OnStored:       onStored,
+	}), nil
 }
 
 func versionCommand(stdout io.Writer) *cobra.Command {
@@ -163,6 +176,14 @@ func versionCommand(stdout io.Writer) *cobra.Command {
 			return err
 		},
 	}
+}
+
+// shortVersion is the module version alone, for the User-Agent.
+func shortVersion() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
+		return info.Main.Version
+	}
+	return "dev"
 }
 
 // buildVersion reports the module version and VCS revision the binary was

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/briefbot/briefbot/digest"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -21,6 +22,7 @@ import (
 type Config struct {
 	Database string         `yaml:"database"`
 	Sources  []SourceConfig `yaml:"sources"`
+	Topics   []TopicConfig  `yaml:"topics"`
 	Fetch    FetchConfig    `yaml:"fetch"`
 	Discord  DiscordConfig  `yaml:"discord"`
 	LLM      LLMConfig      `yaml:"llm"`
@@ -32,6 +34,12 @@ type Config struct {
 	File string `yaml:"-"`
 	// DefaultSources is set when Sources are the built-in defaults.
 	DefaultSources bool `yaml:"-"`
+}
+
+// TopicConfig is one entry of the `topics:` list.
+type TopicConfig struct {
+	Name  string `yaml:"name"`
+	Query string `yaml:"query"`
 }
 
 // SourceConfig is one entry of the `sources:` list.
@@ -63,11 +71,21 @@ type DiscordConfig struct {
 	GuildID string `yaml:"guild_id,omitempty"`
 }
 
-// LLMConfig configures the OpenAI-compatible summarizer.
+// LLMConfig configures the OpenAI-compatible summarizer. It is used when
+// OPENAI_API_KEY or base_url is set; otherwise briefings are extractive.
 type LLMConfig struct {
-	BaseURL string `yaml:"base_url,omitempty"`
-	Model   string `yaml:"model,omitempty"`
+	BaseURL      string `yaml:"base_url,omitempty"`
+	Model        string `yaml:"model,omitempty"`
+	Timeout      string `yaml:"timeout,omitempty"`       // per request, default 60s
+	InputBudget  int    `yaml:"input_budget,omitempty"`  // prompt tokens per briefing, default 24000
+	OutputBudget int    `yaml:"output_budget,omitempty"` // completion tokens per briefing, default 4000
+	PromptsDir   string `yaml:"prompts_dir,omitempty"`   // templates overriding the embedded ones
+
+	timeout time.Duration
 }
+
+// LLMEnabled reports whether briefings use the language model.
+func (c *Config) LLMEnabled() bool { return c.OpenAIKey != "" || c.LLM.BaseURL != "" }
 
 // defaultSources are reputable world-news feeds, several covering Korea and
 // East Asia, used when no config file names sources.
@@ -84,6 +102,11 @@ var defaultSources = []SourceConfig{
 	{Name: "nknews", URL: "https://www.nknews.org/feed/"},
 	{Name: "the-diplomat", URL: "https://thediplomat.com/feed/"},
 	{Name: "38north", URL: "https://www.38north.org/feed/"},
+}
+
+// defaultTopics are used when no config file names topics.
+var defaultTopics = []TopicConfig{
+	{Name: "korea-talks", Query: `"north korea" OR pyongyang OR "kim jong un" OR denuclearization -football -soccer`},
 }
 
 const defaultConfigFile = "briefbot.yaml"
@@ -175,12 +198,20 @@ func applyDefaults(cfg *Config) {
 	if cfg.Discord.APIURL == "" {
 		cfg.Discord.APIURL = "https://discord.com"
 	}
-	if cfg.LLM.BaseURL == "" {
+	if cfg.Topics == nil {
+		cfg.Topics = append([]TopicConfig(nil), defaultTopics...)
+	}
+	if cfg.LLM.BaseURL == "" && cfg.OpenAIKey != "" {
 		cfg.LLM.BaseURL = "https://api.openai.com/v1"
 	}
 	if cfg.LLM.Model == "" {
 		cfg.LLM.Model = "gpt-4o-mini"
 	}
+	if cfg.LLM.Timeout == "" {
+		cfg.LLM.Timeout = "60s"
+	}
+	zero(&cfg.LLM.InputBudget, 24000)
+	zero(&cfg.LLM.OutputBudget, 4000)
 }
 
 // fieldError is a validation failure at a YAML path such as
@@ -208,9 +239,39 @@ func validate(cfg *Config) []fieldError {
 			bad("$.fetch."+key, "%d is out of range: want 1 to 10000 (or leave it out for the default)", v)
 		}
 	}
-	for _, u := range []struct{ path, val string }{{"$.discord.api_url", cfg.Discord.APIURL}, {"$.llm.base_url", cfg.LLM.BaseURL}} {
-		if err := checkHTTPURL(u.val); err != nil {
-			bad(u.path, "%v", err)
+	if err := checkHTTPURL(cfg.Discord.APIURL); err != nil {
+		bad("$.discord.api_url", "%v", err)
+	}
+	if cfg.LLM.BaseURL != "" {
+		if err := checkHTTPURL(cfg.LLM.BaseURL); err != nil {
+			bad("$.llm.base_url", "%v", err)
+		}
+	}
+	if cfg.LLM.timeout, err = parseDuration(cfg.LLM.Timeout, time.Second, 10*time.Minute); err != nil {
+		bad("$.llm.timeout", "%v", err)
+	}
+	for key, v := range map[string]int{"input_budget": cfg.LLM.InputBudget, "output_budget": cfg.LLM.OutputBudget} {
+		if v < 0 {
+			bad("$.llm."+key, "%d is negative: want a number of tokens (or leave it out for the default)", v)
+		}
+	}
+	topics := map[string]int{}
+	for i := range cfg.Topics {
+		tc := &cfg.Topics[i]
+		p := fmt.Sprintf("$.topics[%d]", i)
+		tc.Name = strings.TrimSpace(tc.Name)
+		switch {
+		case tc.Name == "":
+			bad(p, "topic has no name: add `name: short-name`")
+		case !sourceNamePattern.MatchString(tc.Name):
+			bad(p+".name", "topic name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", tc.Name)
+		}
+		if j, dup := topics[tc.Name]; dup && tc.Name != "" {
+			bad(p+".name", "topic name %q is already used by topics[%d]", tc.Name, j)
+		}
+		topics[tc.Name] = i
+		if _, err := digest.ParseQuery(tc.Query); err != nil {
+			bad(p+".query", "topic %q: %v", tc.Name, err)
 		}
 	}
 	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {

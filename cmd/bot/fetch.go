@@ -64,7 +64,10 @@ the database or config is unusable.`,
 				return errors.New("no sources to poll: add one with `briefbot sources add URL` or in the config file")
 			}
 
-			poller := newPoller(cfg, store, log, a.now)
+			poller, err := newPoller(ctx, cfg, store, log, a.now)
+			if err != nil {
+				return err
+			}
 			var bar *progressbar.ProgressBar
 			if format == "text" && isTerminal(a.stderr) && len(srcs) > 1 {
 				bar = progressbar.NewOptions(len(srcs),

@@ -10,14 +10,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/briefbot/briefbot/internal/feedserver"
 )
 
 // cli runs briefbot with args and the given environment.
 type cli struct {
-	t   *testing.T
-	env map[string]string
+	t     *testing.T
+	env   map[string]string
+	now   func() time.Time // nil means time.Now
+	stdin string
 }
 
 func newCLI(t *testing.T, env map[string]string) *cli {
@@ -30,7 +33,11 @@ func newCLI(t *testing.T, env map[string]string) *cli {
 func (c *cli) run(args ...string) (stdout, stderr string, err error) {
 	c.t.Helper()
 	var out, errOut bytes.Buffer
-	err = run(context.Background(), args, func(k string) string { return c.env[k] }, &out, &errOut)
+	now := c.now
+	if now == nil {
+		now = time.Now
+	}
+	err = runAt(context.Background(), append([]string{"--log-level", "error"}, args...), func(k string) string { return c.env[k] }, strings.NewReader(c.stdin), &out, &errOut, now)
 	return out.String(), errOut.String(), err
 }
 

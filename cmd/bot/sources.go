@@ -126,8 +126,11 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 				if err != nil {
 					return err
 				}
-				fetcher := newPoller(cfg, store, log, a.now)
-				feed, err := fetcher.Check(ctx, raw, false)
+				poller, err := newPoller(ctx, cfg, store, log, a.now)
+				if err != nil {
+					return err
+				}
+				feed, err := poller.Check(ctx, raw, false)
 				if err != nil {
 					return fmt.Errorf("%s is not a usable feed: %w", redact(raw), err)
 				}
@@ -256,11 +259,22 @@ func redact(raw string) string {
 	return u.String()
 }
 
+// ago says how long before now t was, for people: "just now", "5m ago",
+// "3h ago", "2d ago", or "never" for the zero time.
 func ago(now, t time.Time) string {
-	if t.IsZero() {
+	d := now.Sub(t)
+	switch {
+	case t.IsZero():
 		return "never"
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%dm ago", d/time.Minute)
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh ago", d/time.Hour)
+	default:
+		return fmt.Sprintf("%dd ago", d/(24*time.Hour))
 	}
-	return now.Sub(t).Round(time.Second).String() + " ago"
 }
 
 func truncate(s string, n int) string {

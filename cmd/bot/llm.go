@@ -1,0 +1,28 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/llm"
+	"github.com/briefbot/briefbot/prompts"
+)
+
+// newLLM builds the language-model summarizer from the config: prompts
+// (embedded, or overridden from llm.prompts_dir), the summary cache, and
+// the endpoint settings. cache may be nil.
+func newLLM(cfg *Config, cache digest.SummaryCache, log *slog.Logger) (*llm.Summarizer, error) {
+	ps := prompts.Default()
+	if cfg.LLM.PromptsDir != "" {
+		var err error
+		if ps, err = prompts.Load(cfg.LLM.PromptsDir); err != nil {
+			return nil, err
+		}
+	}
+	return llm.New(llm.Config{
+		BaseURL: cfg.LLM.BaseURL,
+		APIKey:  cfg.OpenAIKey,
+		Model:   cfg.LLM.Model,
+		Timeout: cfg.LLM.timeout,
+	}, ps, cache, log), nil
+}

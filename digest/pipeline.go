@@ -1,0 +1,262 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Selection says which articles a briefing covers: those matched to a
+// topic, or those matching an ad-hoc query, published in [From, To).
+type Selection struct {
+	Topic    *Topic // nil for an ad-hoc query
+	Query    string // the topic's query, or the ad-hoc one
+	From, To time.Time
+	// Limit bounds the articles considered (default 500), newest first.
+	Limit int
+}
+
+// SelectArticles returns the articles a briefing covers. Topic articles
+// come from ingest-time matches; ad-hoc queries are answered from the
+// full-text index and then matched exactly. A malformed query yields a
+// *QueryError.
+func SelectArticles(ctx context.Context, store TopicStore, sel Selection) ([]Article, error) {
+	limit := sel.Limit
+	if limit <= 0 {
+		limit = 500
+	}
+	if sel.Topic != nil {
+		arts, err := store.TopicArticles(ctx, sel.Topic.ID, sel.From, sel.To, limit)
+		if err != nil {
+			return nil, fmt.Errorf("articles of topic %q: %w", sel.Topic.Name, err)
+		}
+		return arts, nil
+	}
+	q, err := ParseQuery(sel.Query)
+	if err != nil {
+		return nil, err
+	}
+	// The index finds every article containing a positive term; the
+	// query then decides phrases, exclusions and word boundaries. Read
+	// more than the limit, since some candidates will not match.
+	cands, err := store.SearchArticles(ctx, q.Terms(), sel.From, sel.To, 4*limit)
+	if err != nil {
+		return nil, fmt.Errorf("search %q: %w", sel.Query, err)
+	}
+	var arts []Article
+	for _, a := range cands {
+		if q.Match(NewQueryDoc(a.Title, a.Text)) {
+			arts = append(arts, a)
+			if len(arts) == limit {
+				break
+			}
+		}
+	}
+	return arts, nil
+}
+
+// Builder turns selected articles into a briefing: stories, ranked, each
+// summarized by the language model when one is configured, else (or when
+// it fails) by the extractive summarizer.
+type Builder struct {
+	// LLM is the preferred summarizer; nil means extractive only.
+	LLM Summarizer
+	// Model names the LLM's model, for the briefing record.
+	Model string
+	// Extractive is the fallback and default summarizer.
+	Extractive *Extractive
+	Now        func() time.Time
+	Log        *slog.Logger
+	// Parallel bounds stories summarized at once (default 4).
+	Parallel int
+}
+
+// BriefOptions tunes one briefing.
+type BriefOptions struct {
+	MaxStories int // default 8
+	MaxBullets int // per story, 1 to 4, default 3
+	MaxWords   int // per story, default 80
+	Language   string
+	// Budget is the token allowance for the whole briefing; nil is unlimited.
+	Budget *Budget
+	// Cluster tunes story clustering.
+	Cluster ClusterOptions
+}
+
+// Build clusters articles into stories, ranks them and summarizes the top
+// ones. Articles must already be selected for the briefing's topic or
+// query and window (b.Topic, b.Query, b.From, b.To are copied from sel).
+// Build fails only when ctx is done; a summarizer failure falls back to
+// the extractive summarizer and is recorded in FallbackReason.
+func (b *Builder) Build(ctx context.Context, sel Selection, articles []Article, opts BriefOptions) (Briefing, error) {
+	opts = opts.withDefaults()
+	br := Briefing{
+		Query:      sel.Query,
+		From:       sel.From,
+		To:         sel.To,
+		Language:   opts.Language,
+		Matched:    len(articles),
+		Summarizer: SummarizerExtractive,
+	}
+	if sel.Topic != nil {
+		br.Topic = sel.Topic.Name
+	}
+	if len(articles) == 0 {
+		br.Lede = "Nothing matched " + br.scope() + "."
+		return br, nil
+	}
+	stories := Cluster(articles, opts.Cluster)
+	Rank(stories, b.Now(), nil)
+	// Sentences recurring across stories are site boilerplate.
+	ext := b.Extractive.WithStories(stories)
+	if len(stories) > opts.MaxStories {
+		stories = stories[:opts.MaxStories]
+	}
+
+	br.Stories = make([]BriefStory, len(stories))
+	usedLLM := make([]bool, len(stories))
+	fallbacks := make([]error, len(stories))
+	sem := make(chan struct{}, max(1, b.Parallel))
+	var wg sync.WaitGroup
+	for i, st := range stories {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+				defer func() { <-sem }()
+			case <-ctx.Done():
+				return
+			}
+			req := SummaryRequest{Story: st, Language: opts.Language, MaxBullets: opts.MaxBullets, MaxWords: opts.MaxWords, Budget: opts.Budget}
+			sum, llm, err := b.summarize(ctx, ext, req)
+			usedLLM[i], fallbacks[i] = llm, err
+			br.Stories[i] = BriefStory{Story: st, Headline: sum.Headline, Bullets: sum.Bullets}
+			if sum.Headline == "" {
+				br.Stories[i].Headline = st.Articles[0].Title
+			}
+			br.Stories[i].Dropped = sum.Dropped
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return Briefing{}, err
+	}
+
+	all := b.LLM != nil
+	for i, s := range br.Stories {
+		br.Dropped += s.Dropped
+		all = all && usedLLM[i]
+		if fallbacks[i] != nil && br.FallbackReason == "" {
+			br.FallbackReason = "summarized without the language model: " + fallbackReason(fallbacks[i])
+		}
+	}
+	if all {
+		br.Summarizer, br.Model = SummarizerLLM, b.Model
+	} else if b.LLM != nil && br.FallbackReason != "" {
+		br.Model = b.Model
+	}
+	br.Lede = lede(br)
+	return br, nil
+}
+
+// summarize runs the LLM, falling back to the extractive summarizer. It
+// reports whether the LLM wrote the summary, and the LLM's error if it
+// failed.
+func (b *Builder) summarize(ctx context.Context, ext *Extractive, req SummaryRequest) (Summary, bool, error) {
+	var llmErr error
+	if b.LLM != nil {
+		sum, err := b.LLM.Summarize(ctx, req)
+		if err == nil && len(sum.Bullets) > 0 {
+			return sum, true, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("no usable bullets (%d dropped)", sum.Dropped)
+		}
+		llmErr = err
+		if ctx.Err() == nil {
+			b.Log.Warn("summarizer fell back to extractive", "story", req.Story.ID, "article_count", len(req.Story.Articles), "error", err)
+		}
+	}
+	sum, err := ext.Summarize(ctx, req)
+	if err != nil {
+		// The extractive summarizer fails only on an empty story: keep
+		// the headline, say nothing.
+		b.Log.Error("extractive summarizer failed", "story", req.Story.ID, "error", err)
+		return Summary{}, false, llmErr
+	}
+	return sum, false, llmErr
+}
+
+func fallbackReason(err error) string {
+	switch {
+	case errors.Is(err, ErrBudgetSpent):
+		return "the token budget for this briefing is spent"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "the language model timed out"
+	default:
+		return err.Error()
+	}
+}
+
+func (o BriefOptions) withDefaults() BriefOptions {
+	if o.MaxStories <= 0 {
+		o.MaxStories = 8
+	}
+	if o.MaxBullets <= 0 {
+		o.MaxBullets = 3
+	}
+	o.MaxBullets = min(o.MaxBullets, 4)
+	if o.MaxWords <= 0 {
+		o.MaxWords = 80
+	}
+	return o
+}
+
+// scope says what the briefing covers: "topic korea-talks in the last
+// 24 hours", or "the given articles" for a briefing of given articles.
+func (b Briefing) scope() string {
+	switch {
+	case b.Topic != "":
+		return "topic " + b.Topic + " " + window(b.From, b.To)
+	case b.Query != "":
+		return fmt.Sprintf("%q %s", b.Query, window(b.From, b.To))
+	default:
+		return "the given articles"
+	}
+}
+
+// lede writes the briefing's one-line introduction.
+func lede(b Briefing) string {
+	outlets := make(map[string]bool)
+	articles := 0
+	for _, s := range b.Stories {
+		for _, a := range s.Articles {
+			outlets[a.Outlet] = true
+		}
+		articles += len(s.Articles)
+	}
+	stories := "stories"
+	if len(b.Stories) == 1 {
+		stories = "story"
+	}
+	return fmt.Sprintf("%d %s from %d articles by %d outlets on %s. Top: %s",
+		len(b.Stories), stories, articles, len(outlets), b.scope(), strings.TrimSuffix(b.Stories[0].Headline, "."))
+}
+
+// window describes [from, to) for people: "in the last 24 hours".
+func window(from, to time.Time) string {
+	d := to.Sub(from).Round(time.Hour)
+	switch {
+	case d <= 0:
+		return "in this window"
+	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
+		return fmt.Sprintf("in the last %d days", d/(24*time.Hour))
+	default:
+		return fmt.Sprintf("in the last %d hours", d/time.Hour)
+	}
+}
