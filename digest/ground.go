@@ -52,19 +52,24 @@ func Ungrounded(bullet string, sources []string) []string {
 		claim string
 	}
 	var all []found
+	quotes := groundQuotes(bullet)
+	// A quotation is checked whole: what is inside it is not checked again.
+	quoted := func(pos int) bool {
+		return !translated && slices.ContainsFunc(quotes, func(q groundQuote) bool { return pos > q.pos && pos < q.end })
+	}
 	for _, n := range groundNumbers(toks, false) {
-		if !idx.hasNumber(n) {
+		if !quoted(n.pos) && !idx.hasNumber(n) {
 			all = append(all, found{n.pos, n.text})
 		}
 	}
 	if !translated {
-		for _, q := range groundQuotes(bullet) {
+		for _, q := range quotes {
 			if !idx.hasPhrase(groundWords(q.inner)) {
 				all = append(all, found{q.pos, q.text})
 			}
 		}
 		for _, nm := range groundNames(toks) {
-			if !idx.hasWords(nm.words) {
+			if !quoted(nm.pos) && !idx.hasWords(nm.words) {
 				all = append(all, found{nm.pos, nm.text})
 			}
 		}
@@ -91,8 +96,14 @@ func groundIndexSources(sources []string) groundIndex {
 		for _, w := range ws {
 			idx.words[w] = true
 		}
+		toks := groundTokenize(s)
+		for _, t := range toks {
+			if t.kind == groundWord && strings.Contains(t.text, ".") {
+				idx.words[groundFold(strings.ReplaceAll(t.text, ".", ""))] = true // "U.S." is also "us"
+			}
+		}
 		idx.phrases = append(idx.phrases, " "+strings.Join(ws, " ")+" ")
-		idx.numbers = append(idx.numbers, groundNumbers(groundTokenize(s), true)...)
+		idx.numbers = append(idx.numbers, groundNumbers(toks, true)...)
 	}
 	return idx
 }
@@ -355,7 +366,7 @@ func groundNumbers(toks []groundToken, source bool) []groundNumber {
 	var nums []groundNumber
 	for i := 0; i < len(toks); i++ {
 		t := toks[i]
-		var value float64
+		var value, raw float64
 		j := i + 1 // first token after the number
 		spelled := false
 		switch t.kind {
@@ -364,18 +375,16 @@ func groundNumbers(toks []groundToken, source bool) []groundNumber {
 			if !ok {
 				continue
 			}
-			value = v
+			value, raw = v, v
 			if m, ok := groundSuffixes[strings.ToLower(t.suffix)]; ok {
 				value *= m
-			} else if t.suffix != "" && unicode.Is(unicode.Latin, []rune(t.suffix)[0]) {
-				continue // "5G", "747MAX": an identifier, not a quantity
 			}
 		case groundWord:
 			v, n, ok := groundSpelled(toks[i:])
 			if !ok {
 				continue
 			}
-			value, j, spelled = v, i+n, true
+			value, raw, j, spelled = v, v, i+n, true
 		default:
 			continue
 		}
@@ -402,6 +411,11 @@ func groundNumbers(toks []groundToken, source bool) []groundNumber {
 			continue
 		}
 		nums = append(nums, groundNumber{text: groundJoin(toks[i:j]), pos: t.pos, value: value, percent: percent})
+		if source && raw != value {
+			// "100m" may be metres, "3 million people" supports "3 people"
+			// in a looser paraphrase: sources state the bare number too.
+			nums = append(nums, groundNumber{text: t.text, pos: t.pos, value: raw, percent: percent})
+		}
 		i = j - 1
 	}
 	return nums
@@ -476,12 +490,10 @@ func groundSameValue(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }
 
-// groundSuffixes are the Latin letters that may follow digits directly:
-// ordinals, plurals ("1990s") and scales ("3bn", "$5m", "10k"). Other Latin
-// suffixes make an identifier ("5G"); letters of other scripts are counters
-// and particles ("1,300명").
+// groundSuffixes are the scales that may follow digits directly ("3bn",
+// "$5m", "10k"). Other letters after digits (ordinals, units, counters:
+// "21st", "400ft", "1,300명") leave the value as it is.
 var groundSuffixes = map[string]float64{
-	"": 1, "st": 1, "nd": 1, "rd": 1, "th": 1, "s": 1, "er": 1, "e": 1, "ème": 1,
 	"k": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "b": 1e9, "bn": 1e9, "tn": 1e12, "trn": 1e12,
 }
 
@@ -530,7 +542,7 @@ func groundSpelled(toks []groundToken) (float64, int, bool) {
 // groundQuote is a quotation in a text.
 type groundQuote struct {
 	text, inner string
-	pos         int
+	pos, end    int // rune offsets of the opening and closing marks
 }
 
 // groundQuotePairs maps opening quotation marks to their closing marks.
@@ -553,8 +565,11 @@ func groundQuotes(s string) []groundQuote {
 			break
 		}
 		inner := string(rs[i+1 : j])
+		if inner != strings.TrimSpace(inner) {
+			continue // a closing mark taken for an opening one: `said, " she`
+		}
 		if len(groundWords(inner)) >= 2 {
-			qs = append(qs, groundQuote{text: string(rs[i : j+1]), inner: inner, pos: i})
+			qs = append(qs, groundQuote{text: string(rs[i : j+1]), inner: inner, pos: i, end: j})
 		}
 		i = j
 	}
@@ -594,7 +609,7 @@ func groundNames(toks []groundToken) []groundName {
 			if groundConnectors[t.text] {
 				continue
 			}
-			for _, w := range groundWords(groundTrimPossessive(t.text)) {
+			for _, w := range groundWords(strings.ReplaceAll(groundTrimPossessive(t.text), ".", "")) {
 				if !groundTitles[w] {
 					words = append(words, w)
 				}
@@ -620,8 +635,8 @@ func groundIsName(t groundToken) bool {
 	}
 	if t.start {
 		w := groundFold(groundTrimPossessive(t.text))
-		if groundCommon[w] {
-			return false
+		if groundCommon[w] || (strings.HasSuffix(w, "ly") && len(w) > 4) {
+			return false // a function word, a frequent noun, an adverb
 		}
 		if _, ok := groundUnits[w]; ok {
 			return false
@@ -655,7 +670,8 @@ var groundTitles = map[string]bool{
 	"judge": true, "justice": true, "chief": true, "ceo": true, "chairman": true,
 	"chairwoman": true, "chair": true, "vice": true, "deputy": true, "leader": true,
 	"lord": true, "lady": true, "premier": true, "spokesperson": true, "spokesman": true,
-	"spokeswoman": true, "foreign": true, "state": true,
+	"spokeswoman": true, "foreign": true, "state": true, "pm": true, "gen": true,
+	"sgt": true, "capt": true, "col": true, "lt": true, "prof": true, "rev": true,
 }
 
 // groundCommon are capitalised only because they start a sentence. The
@@ -675,7 +691,11 @@ var groundCommon = func() map[string]bool {
 		protesters investors shares prices markets government governments troops forces
 		rescuers witnesses voters leaders negotiators diplomats sources researchers
 		scientists doctors workers students reports report data figures prosecutors
-		regulators companies firms banks demonstrators
+		regulators companies firms banks demonstrators per yes yeah enough cops
+		victims people families parents children officers soldiers fans users
+		customers consumers employees staff members supporters opponents
+		republicans democrats conservatives liberals meanwhile still instead
+		overall once twice finally first second third next last please note
 		le la les un une des et en au aux der die das ein eine und el los las y`) {
 		m[w] = true
 	}

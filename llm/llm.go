@@ -136,9 +136,9 @@ func New(cfg Config, ps *prompts.Set, cache digest.SummaryCache, log *slog.Logge
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	var hc openai.HTTPDoer = http.DefaultClient
-	if cfg.HTTPClient != nil {
-		hc = cfg.HTTPClient
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{}
 	}
 	var oc openai.ClientConfig
 	if isAzure(cfg.BaseURL) {

@@ -159,7 +159,11 @@ func parseReply(content, finish string, lim limits) (reply, error) {
 			case err != nil:
 				problems = append(problems, fmt.Sprintf("bullet %d cites %q, which is not an article index", num, c.String()))
 			case idx < 1 || idx > lim.articles:
-				problems = append(problems, fmt.Sprintf("bullet %d cites article %d, but the articles are numbered 1 to %d", num, idx, lim.articles))
+				have := fmt.Sprintf("the articles are numbered 1 to %d", lim.articles)
+				if lim.articles == 1 {
+					have = "there is only article 1"
+				}
+				problems = append(problems, fmt.Sprintf("bullet %d cites article %d, but %s", num, idx, have))
 			default:
 				b.Citations = append(b.Citations, idx)
 			}
