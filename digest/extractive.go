@@ -29,14 +29,20 @@ import (
 // from a kept sentence. Near-identical sentences in several articles (wire
 // copies) become one candidate that cites all of them.
 //
-// Each candidate scores its LexRank centrality (PageRank over the cosine
-// similarity graph of the story's sentences, TF-IDF weighted with IDF over
-// those sentences) times a position prior that favours the leads of news
-// articles, times a small bonus for sentences several outlets carry. The
-// summary is chosen greedily by maximal marginal relevance (score minus
-// similarity to sentences already chosen); a sentence too similar to a
-// chosen one is never taken. The word budget is strict: a sentence that
-// does not fit is skipped in favour of a shorter one.
+// Each candidate scores
+//
+//	score = cos(s, centroid) × (0.25 + 0.75/√(1+pos)) × (1 + 0.3·ln outlets)
+//
+// where the vectors are TF-IDF over the story's sentences (stop words
+// left out), centroid is the sum of all sentence occurrences in the story
+// (a wire sentence carried by three outlets counts three times), pos is
+// the sentence's position among its article's kept sentences (the lead is
+// 0: news puts the news first) and outlets counts the outlets carrying it.
+// The summary is chosen greedily by maximal marginal relevance, 0.5·score
+// (scaled to the best) minus 0.5·(highest cosine with a chosen sentence);
+// a sentence with cosine above 0.3 to a chosen one is never taken. The
+// word budget is strict: a sentence that does not fit is skipped in favour
+// of a shorter one.
 //
 // Bullets appear in reading order: by position in their article (leads
 // first), then by article order in the story.
@@ -80,14 +86,16 @@ const (
 	extractSameSentence = 0.8
 	// extractRedundant is the cosine similarity to a chosen sentence above
 	// which a candidate is never chosen.
-	extractRedundant = 0.5
+	extractRedundant = 0.3
 	// extractLambda weighs relevance against redundancy in MMR.
-	extractLambda = 0.7
-	// extractDamping is LexRank's damping factor.
-	extractDamping = 0.15
-	// extractEdge is the cosine similarity below which two sentences are
-	// not linked in the LexRank graph.
-	extractEdge = 0.05
+	extractLambda = 0.5
+	// extractLead is the weight of the position prior: a lead sentence
+	// scores its full centrality, a later one down to 1 − extractLead of
+	// it.
+	extractLead = 0.75
+	// extractSupport is the bonus per e-fold of outlets carrying a
+	// sentence.
+	extractSupport = 0.3
 )
 
 // ErrEmptyStory reports a summary request for a story without articles.
@@ -170,7 +178,7 @@ func (e *Extractive) Summarize(ctx context.Context, req SummaryRequest) (Summary
 	if len(cands) == 0 {
 		return sum, nil
 	}
-	extractScore(cands, arts)
+	extractScore(cands)
 	chosen := extractSelect(cands, maxBullets, maxWords)
 	slices.SortFunc(chosen, func(a, b *extractCandidate) int {
 		return cmp.Or(cmp.Compare(a.pos, b.pos), cmp.Compare(a.article, b.article))
@@ -266,7 +274,7 @@ func (e *Extractive) recurs(key string, inStory map[string]bool, otherArticles i
 }
 
 // extractScore sets each candidate's vector and score.
-func extractScore(cands []*extractCandidate, arts []Article) {
+func extractScore(cands []*extractCandidate) {
 	// IDF over the candidates.
 	ids := make(map[string]int)
 	var df []int
@@ -299,65 +307,24 @@ func extractScore(cands []*extractCandidate, arts []Article) {
 		c.vec = extractNormalize(v)
 	}
 
-	// LexRank: power iteration over the row-normalized similarity graph,
-	// kept as adjacency lists of the edges at or above extractEdge.
-	k := len(cands)
-	type edge struct {
-		to int
-		w  float64
-	}
-	adj := make([][]edge, k)
-	rowSum := make([]float64, k)
-	for i := range k {
-		for j := i + 1; j < k; j++ {
-			if s := extractCosine(cands[i].vec, cands[j].vec); s >= extractEdge {
-				adj[i] = append(adj[i], edge{j, s})
-				adj[j] = append(adj[j], edge{i, s})
-				rowSum[i] += s
-				rowSum[j] += s
-			}
+	// The centroid sums every occurrence of every sentence: a sentence
+	// that several articles carry weighs as often.
+	sum := make(map[int]float64)
+	for _, c := range cands {
+		for _, t := range c.vec {
+			sum[t.id] += t.w * float64(len(c.cites))
 		}
 	}
-	rank := make([]float64, k)
-	next := make([]float64, k)
-	for i := range rank {
-		rank[i] = 1 / float64(k)
+	centroid := make([]clusterTerm, 0, len(sum))
+	for id, w := range sum {
+		centroid = append(centroid, clusterTerm{id, w})
 	}
-	for range 100 {
-		var dangling float64
-		for i := range k {
-			if rowSum[i] == 0 {
-				dangling += rank[i]
-			}
-		}
-		base := extractDamping/float64(k) + (1-extractDamping)*dangling/float64(k)
-		for j := range k {
-			next[j] = base
-		}
-		for i, edges := range adj {
-			if rowSum[i] == 0 {
-				continue
-			}
-			share := (1 - extractDamping) * rank[i] / rowSum[i]
-			for _, e := range edges {
-				next[e.to] += share * e.w
-			}
-		}
-		change := 0.0
-		for i := range k {
-			change += math.Abs(next[i] - rank[i])
-		}
-		rank, next = next, rank
-		if change < 1e-9 {
-			break
-		}
-	}
-	top := slices.Max(rank)
-	for i, c := range cands {
-		centrality := rank[i] / top
+	centroid = extractNormalize(centroid)
+	for _, c := range cands {
+		centrality := extractCosine(c.vec, centroid)
 		position := 1 / math.Sqrt(1+float64(c.pos))
-		support := 1 + 0.2*math.Log(float64(c.outlets))
-		c.score = centrality * (0.5 + 0.5*position) * support
+		support := 1 + extractSupport*math.Log(float64(c.outlets))
+		c.score = centrality * ((1 - extractLead) + extractLead*position) * support
 	}
 }
 
