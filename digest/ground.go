@@ -32,8 +32,10 @@ import (
 // "Ban" is not supported by "Bank". A bullet that shares almost no
 // vocabulary with its sources is taken to be a translation: its names and
 // quotations are legitimately different, and only its numbers are checked.
-// The heuristics are tuned for languages written with spaces; uncased
-// scripts have no capitalised names to check.
+// The heuristics are tuned for English and languages like it: uncased
+// scripts (Korean, Chinese) have no capitalised names to check, and in
+// languages that capitalise every noun (German) a paraphrased noun counts
+// as a name.
 func Ungrounded(bullet string, sources []string) []string {
 	idx := groundIndexSources(sources)
 	toks := groundTokenize(bullet)

@@ -67,7 +67,8 @@ type Config struct {
 	// longer wait gets no retry: the call fails at once.
 	MaxRetryWait time.Duration
 	// MaxOutputTokens is the max_tokens of each call; zero derives it from
-	// the request's MaxWords.
+	// the request's MaxWords (200 + 3 per word, at least 300). Reasoning
+	// models spend part of it thinking and may need more.
 	MaxOutputTokens int
 	// InputBudgetPerStory caps the estimated tokens of article text sent
 	// for one story (default DefaultInputBudgetPerStory); longer stories
@@ -368,11 +369,16 @@ func withAssistant(msgs []openai.ChatCompletionMessage, content string) []openai
 	return append(out, openai.ChatCompletionMessage{Role: openai.ChatMessageRoleAssistant, Content: content})
 }
 
+// cacheVersion changes when the way replies are checked changes, so
+// summaries checked the old way are not served again.
+const cacheVersion = "1"
+
 // cacheKey identifies a summary: the story's content, the prompts, the
-// model, the language and the size asked for.
+// model, the language and the size asked for (and the reply schema and
+// checks, which are code).
 func (s *Summarizer) cacheKey(req digest.SummaryRequest, maxBullets, maxWords int) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%s|%s|%d|%d", digest.StoryHash(req.Story), s.prompts.Hash(), s.cfg.Model, req.Language, maxBullets, maxWords)
+	fmt.Fprintf(h, "%s|%s|%s|%s|%d|%d|%s|%s", digest.StoryHash(req.Story), s.prompts.Hash(), s.cfg.Model, req.Language, maxBullets, maxWords, cacheVersion, replySchema)
 	return hex.EncodeToString(h.Sum(nil))
 }
 
