@@ -55,10 +55,11 @@ const (
 // several outlets.
 //
 // The rest is average-linkage agglomerative clustering. Each article is a
-// TF-IDF vector of its title (each word weighing clusterTitleWeight times
-// as much) and the first clusterLeadWords words of its text, stop words
-// left out. IDF is computed over the input itself, with near-duplicate
-// groups counted once: idf(w) = ln((G + 3) / (df(w) + 1)) for G groups,
+// TF-IDF vector of its title (a title word counts as three words of text)
+// and the first 400 words of its text, stop words left out, with
+// sublinear term frequency (1 + ln tf). IDF is computed over the input
+// itself, with near-duplicate groups counted once:
+// idf(w) = ln((G + 3) / (df(w) + 1)) for G groups,
 // so a word that every article shares, such as the topic's country name,
 // weighs little and different events in the same country stay apart. The
 // similarity of two articles is their cosine times a time factor,
