@@ -22,7 +22,11 @@ bench:
 
 # Short fuzzing of every parser of outside input (FUZZTIME=1m for longer).
 FUZZTIME ?= 15s
+FUZZ_TARGETS := sources:FuzzParse sources:FuzzCanonicalURL sources:FuzzTextFromHTML \
+	sources:FuzzClean sources:FuzzParseRetryAfter digest:FuzzParseQuery \
+	digest:FuzzSentences digest:FuzzUngrounded llm:FuzzParseReply
 fuzz:
-	@for t in FuzzParse FuzzCanonicalURL FuzzTextFromHTML FuzzClean; do \
-		go test ./sources -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) || exit 1; done
-	go test ./sources -run '^$$' -fuzz '^FuzzParseRetryAfter$$' -fuzztime $(FUZZTIME)
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$pkg $$name"; \
+		go test ./$$pkg -run '^$$' -fuzz "^$$name$$" -fuzztime $(FUZZTIME) || exit 1; done

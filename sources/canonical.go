@@ -34,11 +34,10 @@ func CanonicalURL(raw string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("sources: bad URL %q: want http or https", raw)
 	}
-	host, port := u.Hostname(), u.Port()
+	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
 	if host == "" {
 		return "", fmt.Errorf("sources: bad URL %q: no host", raw)
 	}
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if (u.Scheme == "http" && port == "80") || (u.Scheme == "https" && port == "443") {
 		port = ""
 	}
