@@ -110,7 +110,7 @@ func (b *Builder) Build(ctx context.Context, sel Selection, articles []Article, 
 		return br, nil
 	}
 	stories := Cluster(articles, opts.Cluster)
-	Rank(stories, b.Now(), nil)
+	Rank(stories, b.Now(), titleRelevance(sel.Query))
 	// Sentences recurring across stories are site boilerplate.
 	ext := b.Extractive.WithStories(stories)
 	if len(stories) > opts.MaxStories {
@@ -190,6 +190,22 @@ func (b *Builder) summarize(ctx context.Context, ext *Extractive, req SummaryReq
 		return Summary{}, false, llmErr
 	}
 	return sum, false, llmErr
+}
+
+// titleRelevance scores an article 1.5 when its title alone matches the
+// query (the story is about the topic, not merely mentioning it), else 1.
+// It returns nil, equal relevance, when there is no valid query.
+func titleRelevance(query string) func(Article) float64 {
+	q, err := ParseQuery(query)
+	if err != nil {
+		return nil
+	}
+	return func(a Article) float64 {
+		if q.Match(NewQueryDoc(a.Title, "")) {
+			return 1.5
+		}
+		return 1
+	}
 }
 
 func fallbackReason(err error) string {

@@ -1,0 +1,123 @@
+package digest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// failingSummarizer always fails with err.
+type failingSummarizer struct{ err error }
+
+func (f failingSummarizer) Summarize(context.Context, SummaryRequest) (Summary, error) {
+	return Summary{}, f.err
+}
+
+// echoSummarizer writes one bullet citing the first article, and counts calls.
+type echoSummarizer struct{ calls atomic.Int32 }
+
+func (e *echoSummarizer) Summarize(_ context.Context, req SummaryRequest) (Summary, error) {
+	e.calls.Add(1)
+	return Summary{Headline: "LLM: " + req.Story.Articles[0].Title, Bullets: []Bullet{{Text: "A bullet.", Citations: []int{0}}}}, nil
+}
+
+var pipelineNow = time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+
+// pipelineArticles returns n unrelated articles, each its own story.
+func pipelineArticles(n int) []Article {
+	topics := []string{"harbour flood", "election result", "rocket launch", "wheat harvest", "bridge collapse", "chess final", "rail strike", "museum reopening"}
+	texts := []string{
+		"Floodwater swept through the harbour district overnight. Fishermen moved boats inland before dawn. Pumps worked until noon clearing cellars.",
+		"Voters returned the governing coalition with a narrow majority. Turnout fell compared with previous ballots. Opposition leaders conceded before midnight.",
+		"Engineers launched a weather satellite aboard a small rocket. Telemetry confirmed orbit within minutes. Scientists expect first images next week.",
+		"Farmers gathered a record wheat crop despite dry spring weather. Grain prices dipped at regional markets. Storage silos filled quickly.",
+		"An old river bridge collapsed after heavy traffic and erosion. Divers searched the water for trapped vehicles. Inspectors blamed corroded steel cables.",
+		"A teenage grandmaster won the chess final after seven hours. Spectators applauded a daring queen sacrifice. Organisers announced prize money doubling.",
+		"Train drivers walked out demanding higher wages and shorter shifts. Commuters crowded buses instead. Union negotiators met managers again.",
+		"The national museum reopened following lengthy renovation works. Curators unveiled restored medieval tapestries. Queues stretched around several blocks.",
+	}
+	var out []Article
+	for i := range n {
+		t := topics[i%len(topics)]
+		text := texts[i%len(texts)]
+		a := Article{Outlet: fmt.Sprintf("Outlet %d", i), Title: "Report on the " + t, Text: text, URL: fmt.Sprintf("https://o%d.example/a", i), Published: pipelineNow.Add(-time.Duration(i) * time.Hour)}
+		a.ContentHash = ContentHash(a.Title, a.Text)
+		a.ID = ArticleID(a.URL, "", "", a.ContentHash)
+		out = append(out, a)
+	}
+	return out
+}
+
+func newTestBuilder(llm Summarizer) *Builder {
+	return &Builder{LLM: llm, Model: "m1", Extractive: NewExtractive(), Now: func() time.Time { return pipelineNow }, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+}
+
+func TestBuild(t *testing.T) {
+	sel := Selection{Query: "report", From: pipelineNow.Add(-24 * time.Hour), To: pipelineNow}
+	tests := []struct {
+		name           string
+		llm            Summarizer
+		articles       int
+		opts           BriefOptions
+		wantStories    int
+		wantSummarizer string
+		wantModel      string
+		wantReason     string // prefix; "" means none
+	}{
+		{"extractive only", nil, 3, BriefOptions{}, 3, SummarizerExtractive, "", ""},
+		{"llm for every story", &echoSummarizer{}, 3, BriefOptions{}, 3, SummarizerLLM, "m1", ""},
+		{"llm fails", failingSummarizer{errors.New("llm: 503 Service Unavailable")}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: llm: 503"},
+		{"budget spent", failingSummarizer{fmt.Errorf("llm: %w", ErrBudgetSpent)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the token budget"},
+		{"max stories", nil, 8, BriefOptions{MaxStories: 5}, 5, SummarizerExtractive, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b, err := newTestBuilder(tt.llm).Build(context.Background(), sel, pipelineArticles(tt.articles), tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b.Stories) != tt.wantStories || b.Summarizer != tt.wantSummarizer || b.Model != tt.wantModel || !strings.HasPrefix(b.FallbackReason, tt.wantReason) || (tt.wantReason == "" && b.FallbackReason != "") {
+				t.Errorf("got %d stories, summarizer %q, model %q, reason %q; want %d, %q, %q, %q",
+					len(b.Stories), b.Summarizer, b.Model, b.FallbackReason, tt.wantStories, tt.wantSummarizer, tt.wantModel, tt.wantReason)
+			}
+			for _, s := range b.Stories {
+				if s.Headline == "" || len(s.Bullets) == 0 {
+					t.Errorf("story %s: headline %q, %d bullets", s.ID, s.Headline, len(s.Bullets))
+				}
+				for _, bl := range s.Bullets {
+					if len(bl.Citations) == 0 {
+						t.Errorf("bullet %q cites nothing", bl.Text)
+					}
+				}
+			}
+			if !strings.Contains(b.Lede, "Top: ") || !strings.Contains(b.Lede, "in the last 24 hours") {
+				t.Errorf("lede = %q", b.Lede)
+			}
+		})
+	}
+}
+
+func TestBuildNothingMatched(t *testing.T) {
+	sel := Selection{Topic: &Topic{Name: "korea-talks"}, From: pipelineNow.Add(-72 * time.Hour), To: pipelineNow}
+	b, err := newTestBuilder(nil).Build(context.Background(), sel, nil, BriefOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Nothing matched topic korea-talks in the last 3 days."; b.Lede != want || len(b.Stories) != 0 {
+		t.Errorf("lede = %q, want %q", b.Lede, want)
+	}
+}
+
+func TestBuildCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := newTestBuilder(&echoSummarizer{}).Build(ctx, Selection{}, pipelineArticles(2), BriefOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Build with a canceled context: %v", err)
+	}
+}
