@@ -25,6 +25,7 @@ type Config struct {
 	Topics   []TopicConfig  `yaml:"topics"`
 	Fetch    FetchConfig    `yaml:"fetch"`
 	Discord  DiscordConfig  `yaml:"discord"`
+	Schedule ScheduleConfig `yaml:"schedule"`
 	LLM      LLMConfig      `yaml:"llm"`
 
 	// DiscordToken and OpenAIKey come from DISCORD_TOKEN and OPENAI_API_KEY.
@@ -69,6 +70,20 @@ type FetchConfig struct {
 type DiscordConfig struct {
 	APIURL  string `yaml:"api_url,omitempty"`
 	GuildID string `yaml:"guild_id,omitempty"`
+	// Per-guild limits on what chat users may add.
+	MaxTopics        int `yaml:"max_topics,omitempty"`
+	MaxSources       int `yaml:"max_sources,omitempty"`
+	MaxSubscriptions int `yaml:"max_subscriptions,omitempty"`
+}
+
+// ScheduleConfig tunes scheduled briefings.
+type ScheduleConfig struct {
+	// MinInterval is the shortest time allowed between a schedule's slots.
+	MinInterval string `yaml:"min_interval,omitempty"`
+	// CatchUpWindow is how late a missed slot may still be posted, once.
+	CatchUpWindow string `yaml:"catchup_window,omitempty"`
+
+	minInterval, catchUpWindow time.Duration
 }
 
 // LLMConfig configures the OpenAI-compatible summarizer. It is used when
@@ -201,6 +216,15 @@ func applyDefaults(cfg *Config) {
 	if cfg.Topics == nil {
 		cfg.Topics = append([]TopicConfig(nil), defaultTopics...)
 	}
+	zero(&cfg.Discord.MaxTopics, 25)
+	zero(&cfg.Discord.MaxSources, 25)
+	zero(&cfg.Discord.MaxSubscriptions, 25)
+	if cfg.Schedule.MinInterval == "" {
+		cfg.Schedule.MinInterval = "1h"
+	}
+	if cfg.Schedule.CatchUpWindow == "" {
+		cfg.Schedule.CatchUpWindow = "6h"
+	}
 	if cfg.LLM.BaseURL == "" && cfg.OpenAIKey != "" {
 		cfg.LLM.BaseURL = "https://api.openai.com/v1"
 	}
@@ -245,6 +269,17 @@ func validate(cfg *Config) []fieldError {
 	if cfg.LLM.BaseURL != "" {
 		if err := checkHTTPURL(cfg.LLM.BaseURL); err != nil {
 			bad("$.llm.base_url", "%v", err)
+		}
+	}
+	if cfg.Schedule.minInterval, err = parseDuration(cfg.Schedule.MinInterval, time.Minute, 7*24*time.Hour); err != nil {
+		bad("$.schedule.min_interval", "%v", err)
+	}
+	if cfg.Schedule.catchUpWindow, err = parseDuration(cfg.Schedule.CatchUpWindow, time.Minute, 7*24*time.Hour); err != nil {
+		bad("$.schedule.catchup_window", "%v", err)
+	}
+	for key, v := range map[string]int{"max_topics": cfg.Discord.MaxTopics, "max_sources": cfg.Discord.MaxSources, "max_subscriptions": cfg.Discord.MaxSubscriptions} {
+		if v < 0 || v > 1000 {
+			bad("$.discord."+key, "%d is out of range: want 1 to 1000 (or leave it out for the default)", v)
 		}
 	}
 	if cfg.LLM.timeout, err = parseDuration(cfg.LLM.Timeout, time.Second, 10*time.Minute); err != nil {
