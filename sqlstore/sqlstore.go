@@ -1,5 +1,6 @@
-// Package sqlstore stores briefbot's sources and articles in SQL, and
-// implements digest.Store.
+// Package sqlstore stores briefbot's sources, articles, topics, summaries,
+// subscriptions and deliveries in SQL, and implements digest.Store,
+// digest.TopicStore, digest.SummaryCache and digest.SubscriptionStore.
 //
 // SQLite (the pure-Go modernc.org/sqlite driver, in WAL mode) is the
 // database it speaks today; the schema, migrations and queries are written

@@ -37,9 +37,9 @@ func TestSQLite(t *testing.T) {
 	testStore(t, openSQLite)
 }
 
-// testStore runs the digest.Store, digest.TopicStore and
-// digest.SummaryCache suite against stores made by open, each test on an
-// empty database of its own.
+// testStore runs the digest.Store, digest.TopicStore, digest.SummaryCache
+// and digest.SubscriptionStore suite against stores made by open, each test
+// on an empty database of its own.
 func testStore(t *testing.T, open func(t *testing.T) *Store) {
 	tests := []struct {
 		name string
@@ -72,6 +72,18 @@ func testStore(t *testing.T, open func(t *testing.T) *Store) {
 		{"search after update", testSearchAfterUpdate},
 		{"search agrees with queries", testSearchAgreesWithQueries},
 		{"summary cache", testSummaryCache},
+		{"add and get subscription", testAddSubscription},
+		{"subscription errors", testSubscriptionErrors},
+		{"subscriptions by guild", testSubscriptionsByGuild},
+		{"update subscription", testUpdateSubscription},
+		{"remove subscription", testRemoveSubscription},
+		{"remove topic removes its subscriptions", testRemoveTopicSubscriptions},
+		{"due subscriptions", testDueSubscriptions},
+		{"start delivery", testStartDelivery},
+		{"record parts", testRecordPart},
+		{"finish delivery", testFinishDelivery},
+		{"delivery errors", testDeliveryErrors},
+		{"concurrent start delivery", testConcurrentStartDelivery},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
