@@ -61,10 +61,13 @@ type Delivery struct {
 	// posted so far, in order.
 	Parts      int
 	MessageIDs []string
-	State      string
-	Error      string
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// Payload is the rendered briefing, opaque to the store, so a resumed
+	// delivery posts exactly the parts it planned.
+	Payload   []byte
+	State     string
+	Error     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // DeliveryKey is the idempotency key of a subscription's slot: the

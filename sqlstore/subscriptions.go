@@ -197,7 +197,7 @@ func (s *Store) DueSubscriptions(ctx context.Context, now time.Time) ([]digest.S
 }
 
 // deliveryColumns lists the columns scanDelivery reads, in order.
-const deliveryColumns = `key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at`
+const deliveryColumns = `key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload`
 
 // scanDelivery reads one row of deliveryColumns.
 func scanDelivery(row interface{ Scan(...any) error }) (digest.Delivery, error) {
@@ -209,7 +209,7 @@ func scanDelivery(row interface{ Scan(...any) error }) (digest.Delivery, error) 
 		created, updated int64
 	)
 	err := row.Scan(&d.Key, &subscriptionID, &d.ChannelID, &slot, &d.Parts, &messageIDs, &d.State, &d.Error,
-		&created, &updated)
+		&created, &updated, &d.Payload)
 	if err != nil {
 		return digest.Delivery{}, err
 	}
@@ -300,11 +300,11 @@ func (s *Store) StartDelivery(ctx context.Context, d digest.Delivery) (stored di
 	// recording the key; the SELECT then reads whichever row won.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (
-				key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at
-			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+				key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload
+			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 			ON CONFLICT (key) DO NOTHING`,
 			d.Key, nullID(d.SubscriptionID), d.ChannelID, millis(d.Slot), d.Parts, ids, d.State, d.Error,
-			d.CreatedAt.UnixMilli(), d.UpdatedAt.UnixMilli())
+			d.CreatedAt.UnixMilli(), d.UpdatedAt.UnixMilli(), d.Payload)
 		if err != nil {
 			return err
 		}

@@ -90,3 +90,23 @@ func TestMessageIDsCheck(t *testing.T) {
 		}
 	}
 }
+
+// A delivery's payload (the rendered briefing) comes back byte for byte,
+// so a resumed delivery posts exactly the parts it planned.
+func TestDeliveryPayloadRoundTrip(t *testing.T) {
+	s := openSQLite(t)
+	payload := []byte(`[{"content":"part 1"},{"content":"part 2"}]`)
+	d, existed, err := s.StartDelivery(t.Context(), digest.Delivery{Key: "k1", ChannelID: "c1", Parts: 2, Payload: payload})
+	if err != nil || existed {
+		t.Fatalf("StartDelivery: %v, existed %v", err, existed)
+	}
+	again, existed, err := s.StartDelivery(t.Context(), digest.Delivery{Key: "k1", ChannelID: "c1", Parts: 3, Payload: []byte("other")})
+	if err != nil || !existed {
+		t.Fatalf("second StartDelivery: %v, existed %v", err, existed)
+	}
+	for _, got := range []digest.Delivery{d, again} {
+		if string(got.Payload) != string(payload) || got.Parts != 2 {
+			t.Errorf("payload %q, parts %d; want the first one's", got.Payload, got.Parts)
+		}
+	}
+}
