@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -85,9 +86,38 @@ func rematch(ctx context.Context, store *sqlstore.Store, name string, now time.T
 }
 
 // topicMatcher returns an OnStored hook that records which topics each
-// stored article matches.
-func topicMatcher(ctx context.Context, store *sqlstore.Store) (func(context.Context, digest.Article) error, error) {
-	topics, err := store.Topics(ctx)
+// stored article matches. The topic set is reloaded when it is older than
+// a minute, so topics added while the bot runs are matched too.
+func topicMatcher(ctx context.Context, store *sqlstore.Store, now func() time.Time) (func(context.Context, digest.Article) error, error) {
+	m := &matcher{store: store, now: now}
+	if _, err := m.topics(ctx); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, a digest.Article) error {
+		set, err := m.topics(ctx)
+		if err != nil {
+			return err
+		}
+		return store.SetArticleTopics(ctx, a.ID, set.Match(a))
+	}, nil
+}
+
+// matcher caches the topic set for topicMatcher.
+type matcher struct {
+	store  *sqlstore.Store
+	now    func() time.Time
+	mu     sync.Mutex
+	set    *digest.TopicSet
+	loaded time.Time
+}
+
+func (m *matcher) topics(ctx context.Context) (*digest.TopicSet, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.set != nil && m.now().Sub(m.loaded) < time.Minute {
+		return m.set, nil
+	}
+	topics, err := m.store.Topics(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -95,9 +125,8 @@ func topicMatcher(ctx context.Context, store *sqlstore.Store) (func(context.Cont
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, a digest.Article) error {
-		return store.SetArticleTopics(ctx, a.ID, set.Match(a))
-	}, nil
+	m.set, m.loaded = set, m.now()
+	return set, nil
 }
 
 func (a *app) topicsCommand() *cobra.Command {
