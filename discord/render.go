@@ -1,5 +1,3 @@
-// Package discord connects briefbot to Discord: the session, slash
-// commands, permissions, rendering briefings into embeds, and posting them.
 package discord
 
 import (
