@@ -44,6 +44,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now fu
 		a.topicsCommand(),
 		a.briefCommand(),
 		a.summarizeCommand(),
+		a.runCommand(),
 		a.configCommand(),
 		versionCommand(stdout),
 	)

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/discord"
+	"github.com/briefbot/briefbot/schedule"
+	"github.com/briefbot/briefbot/sources"
+	"github.com/briefbot/briefbot/sqlstore"
+)
+
+// service implements discord.Service with the digest pipeline, the
+// poller and the schedule package.
+type service struct {
+	cfg     *Config
+	store   *sqlstore.Store
+	poller  *sources.Poller
+	builder *digest.Builder
+	now     func() time.Time
+	log     *slog.Logger
+	// minInterval is the shortest time between a schedule's slots.
+	minInterval time.Duration
+}
+
+var _ discord.Service = (*service)(nil)
+
+// Brief builds a briefing of a guild-visible topic or a query.
+func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress func(string)) (digest.Briefing, error) {
+	to := req.To
+	if to.IsZero() {
+		to = s.now()
+	}
+	sel := digest.Selection{Query: req.Query, From: to.Add(-req.Since), To: to}
+	if req.Topic != "" {
+		t, err := s.store.Topic(ctx, req.Topic)
+		if err != nil || (t.GuildID != "" && t.GuildID != req.GuildID) {
+			return digest.Briefing{}, fmt.Errorf("topic %q: %w", req.Topic, digest.ErrNotFound)
+		}
+		sel.Topic, sel.Query = &t, t.Query
+	}
+	arts, err := digest.SelectArticles(ctx, s.store, sel)
+	if err != nil {
+		return digest.Briefing{}, err
+	}
+	if progress != nil {
+		outlets := map[string]bool{}
+		for _, a := range arts {
+			outlets[a.Outlet] = true
+		}
+		progress(fmt.Sprintf("Reading %d articles from %d sources…", len(arts), len(outlets)))
+	}
+	br, err := s.builder.Build(ctx, sel, arts, digest.BriefOptions{
+		MaxStories: 6, Language: req.Language,
+		Budget: digest.NewBudget(s.cfg.LLM.InputBudget, s.cfg.LLM.OutputBudget),
+	})
+	if err != nil {
+		return br, err
+	}
+	if len(br.Stories) == 0 {
+		srcs, err := s.store.Sources(ctx)
+		if err != nil {
+			return br, err
+		}
+		for _, src := range srcs {
+			if src.GuildID == "" || src.GuildID == req.GuildID {
+				br.Searched = append(br.Searched, src.Name)
+			}
+		}
+	}
+	return br, nil
+}
+
+// AddTopic stores a chat-added topic and matches stored articles to it.
+func (s *service) AddTopic(ctx context.Context, t digest.Topic) (int, error) {
+	if _, err := digest.ParseQuery(t.Query); err != nil {
+		return 0, err
+	}
+	if _, err := s.store.AddTopic(ctx, t); err != nil {
+		return 0, err
+	}
+	return rematch(ctx, s.store, t.Name, s.now())
+}
+
+// AddSource checks a chat-added feed through the SSRF guard, then stores it.
+func (s *service) AddSource(ctx context.Context, src digest.Source) (digest.Source, error) {
+	if err := checkHTTPURL(src.URL); err != nil {
+		return src, err
+	}
+	feed, err := s.poller.Check(ctx, src.URL, false)
+	if err != nil {
+		return src, err
+	}
+	if src.Name == "" {
+		src.Name = suggestName(feed.Title, src.URL)
+	}
+	if src.Interval == 0 {
+		src.Interval = s.cfg.Fetch.interval
+	}
+	src.AllowPrivate = false
+	return s.store.AddSource(ctx, src)
+}
+
+// NextSlot validates a schedule and returns its next slot after a time.
+func (s *service) NextSlot(spec, zone string, after time.Time) (time.Time, string, error) {
+	sch, err := schedule.ParseWith(spec, zone, schedule.ParseOptions{MinInterval: s.minInterval})
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	return sch.Next(after), schedule.Describe(sch), nil
+}
+
+// errNoToken explains what `run` needs.
+var errNoToken = errors.New("DISCORD_TOKEN is not set: create an application at https://discord.com/developers/applications, add a bot, and export its token (see README, \"Discord setup\")")

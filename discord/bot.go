@@ -1,0 +1,260 @@
+// Package discord is briefbot's Discord adapter: the gateway session, the
+// slash commands and their replies, and exactly-once posting of
+// briefings. It talks to the rest of briefbot through digest types and the
+// Service and Store interfaces it declares.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/bwmarrin/discordgo"
+)
+
+// Service is what the bot asks of the rest of briefbot. cmd/bot implements
+// it with the digest pipeline, the poller and the schedule package.
+type Service interface {
+	// Brief builds a briefing. progress, if not nil, receives short status
+	// lines ("Reading 37 articles from 9 sources…"). A malformed query
+	// yields a *digest.QueryError, an unknown topic an error wrapping
+	// digest.ErrNotFound.
+	Brief(ctx context.Context, req BriefRequest, progress func(string)) (digest.Briefing, error)
+	// AddTopic validates and stores a topic, matches stored articles to
+	// it, and returns how many match.
+	AddTopic(ctx context.Context, t digest.Topic) (matched int, err error)
+	// AddSource fetches and parses the feed (refusing private addresses,
+	// what is not a feed and what is too large), then stores the source.
+	AddSource(ctx context.Context, s digest.Source) (digest.Source, error)
+	// NextSlot validates a schedule in a time zone and returns its next
+	// slot after a time, and a description for people.
+	NextSlot(spec, zone string, after time.Time) (next time.Time, describe string, err error)
+}
+
+// BriefRequest asks for one briefing.
+type BriefRequest struct {
+	GuildID  string
+	Topic    string // a topic name, or "" with Query
+	Query    string
+	Since    time.Duration
+	To       time.Time // end of the window; zero means now
+	Language string
+}
+
+// Store is the persistence the bot reads and writes directly.
+type Store interface {
+	digest.SourceStore
+	digest.TopicStore
+	digest.SubscriptionStore
+}
+
+// Config configures a Bot.
+type Config struct {
+	// Token is the bot token (DISCORD_TOKEN), without the "Bot " prefix.
+	Token string
+	// APIURL is Discord's base URL (default https://discord.com); REST
+	// calls and the gateway lookup go there, for REST proxies and tests.
+	APIURL string
+	// GuildID, when set, registers the commands in that guild only
+	// (instant updates while developing) instead of globally.
+	GuildID string
+	// Per-guild limits (default 25 each).
+	MaxTopics, MaxSources, MaxSubscriptions int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Transport is the base HTTP transport (default http.DefaultTransport).
+	Transport http.RoundTripper
+}
+
+// ErrBadToken reports that Discord rejected the bot token.
+var ErrBadToken = errors.New("discord: DISCORD_TOKEN was rejected: check the bot token in the Discord Developer Portal (Bot → Reset Token)")
+
+// Bot is a running Discord bot.
+type Bot struct {
+	cfg     Config
+	store   Store
+	service Service
+	log     *slog.Logger
+	session *discordgo.Session
+	seen    *seenSet
+
+	mu     sync.Mutex
+	appID  string
+	userID string
+}
+
+// New returns a bot; Run connects it.
+func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, error) {
+	if cfg.Token == "" {
+		return nil, errors.New("discord: DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal and export its token")
+	}
+	if cfg.APIURL == "" {
+		cfg.APIURL = "https://discord.com"
+	}
+	base, err := url.Parse(strings.TrimRight(cfg.APIURL, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		return nil, fmt.Errorf("discord: bad API URL %q: want an absolute http(s) URL", cfg.APIURL)
+	}
+	for _, lim := range []*int{&cfg.MaxTopics, &cfg.MaxSources, &cfg.MaxSubscriptions} {
+		if *lim <= 0 {
+			*lim = 25
+		}
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Transport == nil {
+		cfg.Transport = http.DefaultTransport
+	}
+	s, err := discordgo.New("Bot " + cfg.Token)
+	if err != nil {
+		return nil, fmt.Errorf("discord: %w", err)
+	}
+	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: rewriteTransport{base: base, next: cfg.Transport}}
+	s.StateEnabled = false
+	s.Identify.Intents = discordgo.IntentsGuilds
+	s.ShouldReconnectOnError = true
+	s.MaxRestRetries = 3
+	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute)}
+	return b, nil
+}
+
+// rewriteTransport sends requests for https://discord.com to the configured
+// base URL instead, so no package-level endpoint variable is changed.
+type rewriteTransport struct {
+	base *url.URL
+	next http.RoundTripper
+}
+
+func (t rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == "discord.com" && (t.base.Host != "discord.com" || t.base.Scheme != "https") {
+		r = r.Clone(r.Context())
+		r.URL.Scheme, r.URL.Host = t.base.Scheme, t.base.Host
+		r.URL.Path = strings.TrimRight(t.base.Path, "/") + r.URL.Path
+		r.Host = t.base.Host
+	}
+	return t.next.RoundTrip(r)
+}
+
+// Run connects to Discord, registers the commands and serves interactions
+// until ctx is done. A rejected token stops it with ErrBadToken instead of
+// reconnecting forever.
+func (b *Bot) Run(ctx context.Context) error {
+	me, err := b.session.User("@me", discordgo.WithContext(ctx))
+	if err != nil {
+		if restStatus(err) == http.StatusUnauthorized {
+			return ErrBadToken
+		}
+		return fmt.Errorf("discord: check token: %w", err)
+	}
+	ready := make(chan struct{})
+	var once sync.Once
+	b.session.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
+		b.mu.Lock()
+		b.userID = r.User.ID
+		if r.Application != nil {
+			b.appID = r.Application.ID
+		}
+		if b.appID == "" {
+			b.appID = r.User.ID
+		}
+		b.mu.Unlock()
+		once.Do(func() { close(ready) })
+	})
+	b.session.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
+		b.handle(ctx, ic.Interaction)
+	})
+	// discordgo reconnects forever, even when Discord closed the gateway
+	// because the token was revoked (4004): check the token on every
+	// disconnect and stop if it is rejected.
+	fatal := make(chan error, 1)
+	b.session.AddHandler(func(s *discordgo.Session, _ *discordgo.Disconnect) {
+		b.log.Warn("discord gateway disconnected; reconnecting")
+		if _, err := s.User("@me", discordgo.WithContext(ctx)); restStatus(err) == http.StatusUnauthorized {
+			select {
+			case fatal <- ErrBadToken:
+			default:
+			}
+		}
+	})
+	if err := b.session.Open(); err != nil {
+		if isAuthClose(err) {
+			return ErrBadToken
+		}
+		return fmt.Errorf("discord: open gateway: %w", err)
+	}
+	defer b.session.Close()
+	select {
+	case <-ready:
+	case <-time.After(30 * time.Second):
+		return errors.New("discord: no READY from the gateway within 30s")
+	case <-ctx.Done():
+		return nil
+	}
+	b.log.Info("discord connected", "user", me.Username)
+	if err := b.registerCommands(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-fatal:
+		return err
+	}
+}
+
+func isAuthClose(err error) bool {
+	return strings.Contains(err.Error(), "4004")
+}
+
+// restStatus returns the HTTP status of a discordgo REST error, or 0.
+func restStatus(err error) int {
+	var re *discordgo.RESTError
+	if errors.As(err, &re) && re.Response != nil {
+		return re.Response.StatusCode
+	}
+	return 0
+}
+
+func (b *Bot) ids() (appID, userID string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.appID, b.userID
+}
+
+// seenSet remembers interaction IDs for a while, so an interaction
+// delivered twice is answered once.
+type seenSet struct {
+	mu  sync.Mutex
+	ttl time.Duration
+	at  map[string]time.Time
+}
+
+func newSeenSet(ttl time.Duration) *seenSet {
+	return &seenSet{ttl: ttl, at: make(map[string]time.Time)}
+}
+
+// add records id and reports whether it was new.
+func (s *seenSet) add(id string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.at) > 1000 {
+		for k, t := range s.at {
+			if now.Sub(t) > s.ttl {
+				delete(s.at, k)
+			}
+		}
+	}
+	if t, ok := s.at[id]; ok && now.Sub(t) <= s.ttl {
+		return false
+	}
+	s.at[id] = now
+	return true
+}

@@ -1,0 +1,497 @@
+package discord
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+	_ "time/tzdata"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/internal/fakediscord"
+	"github.com/briefbot/briefbot/schedule"
+	"github.com/briefbot/briefbot/sqlstore"
+	"github.com/bwmarrin/discordgo"
+)
+
+const (
+	testGuild   = "100000000000000001"
+	testChannel = "200000000000000001"
+	otherGuild  = "100000000000000002"
+	token       = "test-token"
+)
+
+// fakeService answers briefings with a canned briefing after delay, and
+// validates schedules with the real schedule package.
+type fakeService struct {
+	delay   time.Duration
+	stories int
+	calls   atomic.Int32
+}
+
+func (f *fakeService) Brief(ctx context.Context, req BriefRequest, progress func(string)) (digest.Briefing, error) {
+	f.calls.Add(1)
+	if progress != nil {
+		progress("Reading 37 articles from 9 sources…")
+	}
+	select {
+	case <-time.After(f.delay):
+	case <-ctx.Done():
+		return digest.Briefing{}, ctx.Err()
+	}
+	return testBriefing(req, f.stories), nil
+}
+
+func (f *fakeService) AddTopic(ctx context.Context, t digest.Topic) (int, error) {
+	return 0, errors.New("not used")
+}
+
+func (f *fakeService) AddSource(ctx context.Context, s digest.Source) (digest.Source, error) {
+	return s, errors.New("not used")
+}
+
+func (f *fakeService) NextSlot(spec, zone string, after time.Time) (time.Time, string, error) {
+	s, err := schedule.Parse(spec, zone)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	return s.Next(after), schedule.Describe(s), nil
+}
+
+// testBriefing has n stories; with a large n it needs several messages.
+func testBriefing(req BriefRequest, n int) digest.Briefing {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	b := digest.Briefing{Topic: req.Topic, Query: req.Query, From: now.Add(-24 * time.Hour), To: now, Summarizer: digest.SummarizerExtractive,
+		Lede: fmt.Sprintf("%d stories on @everyone's topic", n)}
+	for i := range n {
+		a := digest.Article{ID: fmt.Sprint("a", i), Outlet: "Outlet", Title: fmt.Sprintf("Story %d", i), URL: fmt.Sprintf("https://news.example/%d", i), Published: now}
+		b.Stories = append(b.Stories, digest.BriefStory{
+			Story:    digest.Story{ID: a.ID, Articles: []digest.Article{a}},
+			Headline: a.Title,
+			Bullets: []digest.Bullet{
+				{Text: strings.Repeat(fmt.Sprintf("Sentence of story %d, long enough to fill the embed. ", i), 12), Citations: []int{0}},
+				{Text: "Second bullet <@123> pings nobody.", Citations: []int{0}},
+			},
+		})
+	}
+	return b
+}
+
+type env struct {
+	t     *testing.T
+	srv   *fakediscord.Server
+	store *sqlstore.Store
+	svc   *fakeService
+	bot   *Bot
+	topic digest.Topic
+	stop  func()
+}
+
+func newEnv(t *testing.T, svc *fakeService) *env {
+	t.Helper()
+	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: token, Guilds: []string{testGuild}})
+	srv.AddChannel(fakediscord.Channel{ID: testChannel, GuildID: testGuild, Name: "news"})
+	store, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	topic, err := store.AddTopic(context.Background(), digest.Topic{Name: "korea-talks", Query: `"north korea"`, Origin: digest.OriginConfig})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{t: t, srv: srv, store: store, svc: svc, topic: topic}
+	e.bot = e.newBot()
+	return e
+}
+
+func (e *env) newBot() *Bot {
+	b, err := New(Config{Token: token, APIURL: e.srv.URL(), Transport: e.srv.Client().Transport}, e.store, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return b
+}
+
+// start runs the bot until the test ends.
+func (e *env) start() {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- e.bot.Run(ctx) }()
+	var once sync.Once
+	e.stop = func() { once.Do(func() { cancel(); <-done }) }
+	e.t.Cleanup(e.stop)
+	wctx, wcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer wcancel()
+	if err := e.srv.WaitReady(wctx); err != nil {
+		e.t.Fatal(err)
+	}
+	// Commands are registered after READY.
+	deadline := time.Now().Add(5 * time.Second)
+	for len(e.srv.Commands("")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(e.srv.Commands("")) == 0 {
+		e.t.Fatal("commands not registered")
+	}
+}
+
+func (e *env) send(i fakediscord.Interaction) fakediscord.SentInteraction {
+	e.t.Helper()
+	if i.GuildID == "" {
+		i.GuildID = testGuild
+	}
+	if i.ChannelID == "" {
+		i.ChannelID = testChannel
+	}
+	sent, err := e.srv.SendInteraction(i)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sent
+}
+
+// reply waits for an interaction's answer and decodes its callback.
+func (e *env) reply(sent fakediscord.SentInteraction) (typ int, content string, flags int64) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	r, err := e.srv.WaitInteractionResponse(ctx, sent.ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var cb struct {
+		Type int `json:"type"`
+		Data struct {
+			Content string `json:"content"`
+			Flags   int64  `json:"flags"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(r.Body, &cb); err != nil {
+		e.t.Fatal(err)
+	}
+	return cb.Type, cb.Data.Content, cb.Data.Flags
+}
+
+const manageAll = fakediscord.DefaultPermissions | int64(discordgo.PermissionManageChannels) | int64(discordgo.PermissionManageGuild)
+
+func TestBriefDefersWhileSummarizerIsSlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{delay: 10 * time.Second, stories: 2})
+	e.start()
+	start := time.Now()
+	sent := e.send(fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks")}})
+	typ, _, _ := e.reply(sent)
+	if took := time.Since(start); typ != int(discordgo.InteractionResponseDeferredChannelMessageWithSource) || took > 3*time.Second {
+		t.Fatalf("first answer: type %d after %s; want a deferral within 3s", typ, took)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var final fakediscord.Message
+	for ctx.Err() == nil {
+		m, err := e.srv.WaitResponseMessage(ctx, sent.ID)
+		if err == nil && len(m.Embeds) > 0 {
+			final = m
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(final.Embeds) == 0 {
+		t.Fatal("the briefing never replaced the deferred message")
+	}
+	if string(final.AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Errorf("allowed_mentions = %s", final.AllowedMentions)
+	}
+	if final.Mentions.Everyone || len(final.Mentions.Users) > 0 {
+		t.Errorf("the briefing pings: %+v", final.Mentions)
+	}
+}
+
+func TestBriefTwoMessages(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 14})
+	e.start()
+	sent := e.send(fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{fakediscord.StringOption("query", "north korea")}})
+	e.reply(sent)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	msgs, err := e.srv.WaitMessages(ctx, testChannel, 2)
+	if err != nil {
+		t.Fatalf("want the briefing in at least 2 messages: %v", err)
+	}
+	stories := 0
+	for _, m := range msgs {
+		if string(m.AllowedMentions) != `{"parse":[],"replied_user":false}` {
+			t.Errorf("message %s allowed_mentions = %s", m.ID, m.AllowedMentions)
+		}
+		for _, raw := range m.Embeds {
+			var em discordgo.MessageEmbed
+			json.Unmarshal(raw, &em)
+			if strings.HasPrefix(em.Title, "Story ") {
+				stories++
+			}
+		}
+	}
+	if stories != 14 {
+		t.Errorf("%d story embeds across %d messages, want 14", stories, len(msgs))
+	}
+}
+
+func TestCommandErrorsAreEphemeral(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	str := fakediscord.StringOption
+	tests := []struct {
+		name string
+		i    fakediscord.Interaction
+		want string
+	}{
+		{"unknown topic", fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{str("topic", "nope")}}, `no topic "nope"`},
+		{"empty query", fakediscord.Interaction{Name: "brief"}, "Give a topic"},
+		{"malformed query", fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{str("query", `"north korea`)}}, "query"},
+		{"no permission", fakediscord.Interaction{Name: "subscribe", Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 08:00"), str("timezone", "Asia/Seoul")}}, "Manage Channels"},
+		{"bad schedule", fakediscord.Interaction{Name: "subscribe", Permissions: manageAll, Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 25:00"), str("timezone", "Asia/Seoul")}}, "25"},
+		{"unknown time zone", fakediscord.Interaction{Name: "subscribe", Permissions: manageAll, Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 08:00"), str("timezone", "Asia/Seol")}}, "Asia/Seol"},
+		{"forbidden channel", fakediscord.Interaction{Name: "subscribe", Permissions: manageAll, Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 08:00"), str("timezone", "Asia/Seoul"), fakediscord.ChannelOption("channel", "200000000000000009")}}, "can't see"},
+		{"topic add without permission", fakediscord.Interaction{Name: "topics", Options: []fakediscord.Option{fakediscord.SubCommand("add", str("name", "x"), str("query", "y"))}}, "Manage Server"},
+		{"unknown subscription", fakediscord.Interaction{Name: "unsubscribe", Permissions: manageAll, Options: []fakediscord.Option{str("subscription", "999")}}, "no subscription #999"},
+	}
+	e.srv.AddChannel(fakediscord.Channel{ID: "200000000000000009", GuildID: testGuild, Name: "secret"})
+	e.srv.MarkChannelForbidden("200000000000000009")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			typ, content, flags := e.reply(e.send(tt.i))
+			if typ != int(discordgo.InteractionResponseChannelMessageWithSource) || flags&int64(discordgo.MessageFlagsEphemeral) == 0 || !strings.Contains(content, tt.want) {
+				t.Errorf("reply type %d flags %d %q; want an ephemeral reply containing %q", typ, flags, content, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubscribeUnsubscribeAndAutocomplete(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	str := fakediscord.StringOption
+
+	typ, content, _ := e.reply(e.send(fakediscord.Interaction{Type: fakediscord.InteractionAutocomplete, Name: "subscribe",
+		Options: []fakediscord.Option{fakediscord.Focused(str("topic", "kor"))}}))
+	if typ != int(discordgo.InteractionApplicationCommandAutocompleteResult) {
+		t.Fatalf("autocomplete answer type %d", typ)
+	}
+	_ = content
+	choices := lastChoices(t, e)
+	if len(choices) != 1 || choices[0] != "korea-talks" {
+		t.Errorf("topic choices = %v", choices)
+	}
+
+	typ, content, flags := e.reply(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll,
+		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 08:00"), str("timezone", "Asia/Seoul")}}))
+	if typ != 4 || flags != 0 || !strings.Contains(content, "Subscribed <#"+testChannel+">") || !strings.Contains(content, "<t:") {
+		t.Fatalf("subscribe reply: type %d flags %d %q", typ, flags, content)
+	}
+	subs, _ := e.store.Subscriptions(context.Background(), testGuild)
+	if len(subs) != 1 || subs[0].TimeZone != "Asia/Seoul" || subs[0].NextSlot.IsZero() {
+		t.Fatalf("stored subscriptions = %+v", subs)
+	}
+
+	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "subscriptions"}))
+	if !strings.Contains(content, "korea-talks") || !strings.Contains(content, "next <t:") {
+		t.Errorf("/subscriptions: %q", content)
+	}
+	// Another guild cannot remove it.
+	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "unsubscribe", GuildID: otherGuild, Permissions: manageAll, Options: []fakediscord.Option{str("subscription", fmt.Sprint(subs[0].ID))}}))
+	if !strings.Contains(content, "no subscription") {
+		t.Errorf("unsubscribe from another guild: %q", content)
+	}
+	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "unsubscribe", Permissions: manageAll, Options: []fakediscord.Option{str("subscription", fmt.Sprint(subs[0].ID))}}))
+	if !strings.Contains(content, "Removed subscription") {
+		t.Errorf("unsubscribe: %q", content)
+	}
+}
+
+// lastChoices decodes the newest autocomplete result's choice values.
+func lastChoices(t *testing.T, e *env) []string {
+	t.Helper()
+	reqs := e.srv.RequestsTo("POST /interactions/*/*/callback")
+	var cb struct {
+		Data struct {
+			Choices []struct {
+				Value string `json:"value"`
+			} `json:"choices"`
+		} `json:"data"`
+	}
+	if len(reqs) == 0 || json.Unmarshal(reqs[len(reqs)-1].Body, &cb) != nil {
+		t.Fatal("no autocomplete result")
+	}
+	var out []string
+	for _, c := range cb.Data.Choices {
+		out = append(out, c.Value)
+	}
+	return out
+}
+
+func TestDuplicateInteractionAnsweredOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	sent := e.send(fakediscord.Interaction{Name: "subscriptions"})
+	e.reply(sent)
+	// Discord re-delivers the same INTERACTION_CREATE.
+	e.srv.Dispatch("INTERACTION_CREATE", sent.Payload)
+	time.Sleep(300 * time.Millisecond)
+	if n := len(e.srv.InteractionResponses(sent.ID)); n != 1 {
+		t.Errorf("%d responses to one interaction, want 1", n)
+	}
+}
+
+// subscription stores a subscription of the test channel.
+func (e *env) subscription() digest.Subscription {
+	e.t.Helper()
+	sub, err := e.store.AddSubscription(context.Background(), digest.Subscription{
+		GuildID: testGuild, ChannelID: testChannel, TopicID: e.topic.ID, Topic: e.topic.Name,
+		Schedule: "daily 08:00", TimeZone: "Asia/Seoul", CatchUp: digest.CatchUpLate, NextSlot: time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC),
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sub
+}
+
+func TestDeliverOnceWith429(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 2})
+	e.start()
+	sub := e.subscription()
+	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{Status: 429, RetryAfter: 0.2})
+	slot := sub.NextSlot
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.srv.Messages(testChannel)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages after a 429 and a repeated delivery, want 1", len(msgs))
+	}
+	if string(msgs[0].AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
+	}
+	if e.svc.calls.Load() != 1 || !sub.LastDelivered.Equal(slot) {
+		t.Errorf("briefings built %d, last delivered %v", e.svc.calls.Load(), sub.LastDelivered)
+	}
+}
+
+func TestDeliverResumesHalfPostedBriefing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 14})
+	e.start()
+	sub := e.subscription()
+	slot := sub.NextSlot
+	// The second part fails with 500 every time the first bot tries it.
+	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, // first part passes
+		fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500})
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err == nil {
+		t.Fatal("delivery through repeated 500s succeeded")
+	}
+	if n := len(e.srv.Messages(testChannel)); n != 1 {
+		t.Fatalf("after the failure %d messages, want 1", n)
+	}
+
+	// Restart: a new bot on the same store finishes the delivery.
+	e.stop()
+	e.bot = e.newBot()
+	e.start()
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.srv.Messages(testChannel)
+	if len(msgs) < 2 {
+		t.Fatalf("after resuming %d messages, want all parts", len(msgs))
+	}
+	d, err := e.store.Delivery(context.Background(), digest.DeliveryKey(sub.ID, slot.In(mustZone(t, "Asia/Seoul"))))
+	if err != nil || d.State != digest.DeliveryDone || len(d.MessageIDs) != len(msgs) || d.Parts != len(msgs) {
+		t.Errorf("delivery %+v (%v); %d messages in the channel", d, err, len(msgs))
+	}
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[string(m.Raw)] {
+			t.Errorf("part posted twice: %s", m.ID)
+		}
+		seen[string(m.Raw)] = true
+	}
+	if e.svc.calls.Load() != 1 {
+		t.Errorf("briefing built %d times, want once (the resumed delivery reuses the stored parts)", e.svc.calls.Load())
+	}
+}
+
+func TestDeliverFindsPartPostedButNotRecorded(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 14})
+	e.start()
+	sub := e.subscription()
+	slot := sub.NextSlot
+	// The second part reaches Discord, but the answer never comes back.
+	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, fakediscord.Fault{Drop: true}, fakediscord.Fault{Drop: true}, fakediscord.Fault{Drop: true}, fakediscord.Fault{Drop: true})
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err == nil {
+		t.Fatal("delivery through dropped connections succeeded")
+	}
+	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.srv.Messages(testChannel)
+	seen := map[string]bool{}
+	for _, m := range msgs {
+		if seen[string(m.Raw)] {
+			t.Errorf("part posted twice: %s", m.ID)
+		}
+		seen[string(m.Raw)] = true
+	}
+}
+
+func TestDeliverPausesOnForbiddenChannel(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 1})
+	e.start()
+	sub := e.subscription()
+	e.srv.MarkChannelForbidden(testChannel)
+	if err := e.bot.Deliver(context.Background(), &sub, sub.NextSlot, false); err != nil {
+		t.Fatal(err)
+	}
+	if !sub.Paused || !strings.Contains(sub.PauseReason, "can't post") {
+		t.Errorf("subscription not paused: %+v", sub)
+	}
+}
+
+func TestBadToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	b, err := New(Config{Token: "wrong", APIURL: e.srv.URL(), Transport: e.srv.Client().Transport}, e.store, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Run(ctx); !errors.Is(err, ErrBadToken) {
+		t.Errorf("Run with a bad token: %v, want ErrBadToken", err)
+	}
+}
+
+func mustZone(t *testing.T, name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}
