@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/internal/fakediscord"
+)
+
+// clock is a settable test clock.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
+}
+
+func TestRunWithoutToken(t *testing.T) {
+	c := newsCLI(t, korea, nil)
+	if _, _, err := c.run("run"); err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN is not set") {
+		t.Errorf("run without a token: %v", err)
+	}
+}
+
+func TestRunBadToken(t *testing.T) {
+	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "good"})
+	c := newsCLI(t, korea, map[string]string{"DISCORD_TOKEN": "bad", "BRIEFBOT_DISCORD_API_URL": srv.URL()})
+	if _, _, err := c.run("run"); err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN was rejected") {
+		t.Errorf("run with a bad token: %v", err)
+	}
+}
+
+// TestRunSubscribeAndScheduledPost subscribes a channel through the fake
+// Discord, then lets the clock reach the slot: the briefing is posted
+// once, with mentions disabled.
+func TestRunSubscribeAndScheduledPost(t *testing.T) {
+	const guild, channel = "100000000000000001", "200000000000000001"
+	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{guild}})
+	srv.AddChannel(fakediscord.Channel{ID: channel, GuildID: guild, Name: "news"})
+	c := newsCLI(t, korea, map[string]string{"DISCORD_TOKEN": "tok", "BRIEFBOT_DISCORD_API_URL": srv.URL()})
+	clk := &clock{now: fixtureNow}
+	c.now = clk.Now
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out, errOut bytes.Buffer
+	go func() {
+		done <- runAt(ctx, []string{"--log-level", "error", "run", "--tick", "1s"}, func(k string) string { return c.env[k] }, strings.NewReader(""), &out, &errOut, c.now)
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v\n%s", err, errOut.String())
+		}
+	}()
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	if err := srv.WaitReady(wctx); err != nil {
+		t.Fatal(err)
+	}
+	for len(srv.Commands("")) == 0 && wctx.Err() == nil {
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	sent, err := srv.SendInteraction(fakediscord.Interaction{Name: "subscribe", GuildID: guild, ChannelID: channel,
+		Permissions: fakediscord.DefaultPermissions | 1<<4,
+		Options: []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks"), fakediscord.StringOption("schedule", "every 1h"), fakediscord.StringOption("timezone", "UTC")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := srv.WaitInteractionResponse(wctx, sent.ID)
+	if err != nil || !strings.Contains(string(r.Body), "Subscribed") {
+		t.Fatalf("subscribe: %v %s", err, r.Body)
+	}
+
+	// The slot is 13:00 UTC; the sources were polled when run started.
+	clk.Set(fixtureNow.Add(time.Hour + 30*time.Second))
+	msgs, err := srv.WaitMessages(wctx, channel, 1)
+	if err != nil {
+		t.Fatalf("no scheduled post: %v\n%s", err, errOut.String())
+	}
+	if string(msgs[0].AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
+	}
+	time.Sleep(2500 * time.Millisecond) // every part posted, then two more ticks
+	msgs = srv.Messages(channel)
+	var all strings.Builder
+	for _, m := range msgs {
+		all.Write(m.Raw)
+		if string(m.AllowedMentions) != `{"parse":[],"replied_user":false}` {
+			t.Errorf("allowed_mentions = %s", m.AllowedMentions)
+		}
+	}
+	if !strings.Contains(all.String(), "Stockholm") {
+		t.Errorf("the scheduled briefing lacks the Stockholm story:\n%s", all.String())
+	}
+	time.Sleep(2500 * time.Millisecond) // more ticks: nothing posted again
+	if n := len(srv.Messages(channel)); n != len(msgs) {
+		t.Errorf("%d messages after more ticks, want %d", n, len(msgs))
+	}
+}
