@@ -78,7 +78,7 @@ func TestRunSubscribeAndScheduledPost(t *testing.T) {
 
 	sent, err := srv.SendInteraction(fakediscord.Interaction{Name: "subscribe", GuildID: guild, ChannelID: channel,
 		Permissions: fakediscord.DefaultPermissions | 1<<4,
-		Options: []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks"), fakediscord.StringOption("schedule", "every 1h"), fakediscord.StringOption("timezone", "UTC")}})
+		Options:     []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks"), fakediscord.StringOption("schedule", "every 1h"), fakediscord.StringOption("timezone", "UTC")}})
 	if err != nil {
 		t.Fatal(err)
 	}
