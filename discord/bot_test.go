@@ -281,6 +281,7 @@ func TestCommandErrorsAreEphemeral(t *testing.T) {
 func TestSubscribeUnsubscribeAndAutocomplete(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &fakeService{})
+	e.bot.cfg.MaxSubscriptions = 2
 	e.start()
 	str := fakediscord.StringOption
 
@@ -297,11 +298,23 @@ func TestSubscribeUnsubscribeAndAutocomplete(t *testing.T) {
 
 	typ, content, flags := e.reply(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll,
 		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 08:00"), str("timezone", "Asia/Seoul")}}))
-	if typ != 4 || flags != 0 || !strings.Contains(content, "Subscribed <#"+testChannel+">") || !strings.Contains(content, "<t:") {
+	if typ != 4 || flags != 0 || !strings.Contains(content, "Subscribed <#"+testChannel+">") || !strings.Contains(content, "<t:") || strings.Contains(content, "daylight") {
 		t.Fatalf("subscribe reply: type %d flags %d %q", typ, flags, content)
 	}
+	// A zone with DST: the reply says how skipped and repeated times are handled.
+	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll,
+		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 02:30"), str("timezone", "America/New_York")}}))
+	if !strings.Contains(content, "doesn't exist posts at the first valid time") {
+		t.Errorf("subscribe in a DST zone: %q", content)
+	}
+	// Over the guild's limit (2 here).
+	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll,
+		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 09:00"), str("timezone", "Asia/Seoul")}}))
+	if !strings.Contains(content, "the most allowed") {
+		t.Errorf("subscribe over the limit: %q", content)
+	}
 	subs, _ := e.store.Subscriptions(context.Background(), testGuild)
-	if len(subs) != 1 || subs[0].TimeZone != "Asia/Seoul" || subs[0].NextSlot.IsZero() {
+	if len(subs) != 2 || subs[0].TimeZone != "Asia/Seoul" || subs[0].NextSlot.IsZero() {
 		t.Fatalf("stored subscriptions = %+v", subs)
 	}
 
@@ -433,6 +446,9 @@ func TestDeliverResumesHalfPostedBriefing(t *testing.T) {
 	}
 	if e.svc.calls.Load() != 1 {
 		t.Errorf("briefing built %d times, want once (the resumed delivery reuses the stored parts)", e.svc.calls.Load())
+	}
+	if n := len(e.srv.RequestsTo("PUT /applications/*/commands")); n != 1 {
+		t.Errorf("commands overwritten %d times over two starts, want once (unchanged definitions)", n)
 	}
 }
 

@@ -102,31 +102,37 @@ func (b *Bot) registerCommands(ctx context.Context) error {
 	return nil
 }
 
-// sameCommands compares definitions, ignoring what Discord adds (IDs,
-// versions).
+// sameCommands compares the definitions that matter (names,
+// descriptions, permissions, options), ignoring what Discord adds or
+// fills in (IDs, versions, defaults).
 func sameCommands(have, want []*discordgo.ApplicationCommand) bool {
 	if len(have) != len(want) {
 		return false
 	}
-	norm := func(c *discordgo.ApplicationCommand) discordgo.ApplicationCommand {
-		n := *c
-		n.ID, n.ApplicationID, n.GuildID, n.Version = "", "", "", ""
-		if n.Type == 0 {
-			n.Type = discordgo.ChatApplicationCommand
+	key := func(cs []*discordgo.ApplicationCommand) map[string]string {
+		m := make(map[string]string, len(cs))
+		for _, c := range cs {
+			perms := int64(-1)
+			if c.DefaultMemberPermissions != nil {
+				perms = *c.DefaultMemberPermissions
+			}
+			m[c.Name] = fmt.Sprintf("%s|%d|%s", c.Description, perms, optionsKey(c.Options))
 		}
-		return n
+		return m
 	}
-	byName := make(map[string]*discordgo.ApplicationCommand, len(have))
-	for _, c := range have {
-		byName[c.Name] = c
-	}
-	for _, w := range want {
-		h, ok := byName[w.Name]
-		if !ok || !reflect.DeepEqual(norm(h), norm(w)) {
-			return false
+	return reflect.DeepEqual(key(have), key(want))
+}
+
+func optionsKey(opts []*discordgo.ApplicationCommandOption) string {
+	var sb strings.Builder
+	for _, o := range opts {
+		fmt.Fprintf(&sb, "(%d %s %q %v %v %v %d [", o.Type, o.Name, o.Description, o.Required, o.Autocomplete, o.ChannelTypes, o.MaxLength)
+		for _, c := range o.Choices {
+			fmt.Fprintf(&sb, "%s=%v ", c.Name, c.Value)
 		}
+		sb.WriteString("] " + optionsKey(o.Options) + ")")
 	}
-	return true
+	return sb.String()
 }
 
 // userError is an error meant for the user: the reply says it as is.

@@ -128,8 +128,12 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	} else if err != nil {
 		return err
 	}
-	return b.respond(ctx, c, fmt.Sprintf("Subscribed <#%s> to **%s**, %s (subscription #%d). Next briefing <t:%d:F> (<t:%d:R>).",
-		channelID, escape(t.Name), escape(describe), sub.ID, next.Unix(), next.Unix()), false)
+	msg := fmt.Sprintf("Subscribed <#%s> to **%s**, %s (subscription #%d). Next briefing <t:%d:F> (<t:%d:R>).",
+		channelID, escape(t.Name), escape(describe), sub.ID, next.Unix(), next.Unix())
+	if observesDST(zone, now) {
+		msg += " On daylight-saving days, a time that doesn't exist posts at the first valid time after it, and a time that occurs twice posts once."
+	}
+	return b.respond(ctx, c, msg, false)
 }
 
 // unsubscribe answers /unsubscribe.
@@ -321,6 +325,18 @@ func (b *Bot) sources(ctx context.Context, c *call) error {
 		}
 		return b.respond(ctx, c, truncateRunes(sb.String(), 2000), true)
 	}
+}
+
+// observesDST reports whether a zone's UTC offset changes during the year.
+func observesDST(zone string, now time.Time) bool {
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		return false
+	}
+	y := now.Year()
+	_, jan := time.Date(y, 1, 1, 12, 0, 0, 0, loc).Zone()
+	_, jul := time.Date(y, 7, 1, 12, 0, 0, 0, loc).Zone()
+	return jan != jul
 }
 
 // edit replaces a deferred reply's content.
