@@ -61,8 +61,7 @@ func CanonicalURL(raw string) (string, error) {
 		}
 	}
 
-	if u.RawQuery != "" {
-		q := u.Query()
+	if q, err := url.ParseQuery(u.RawQuery); u.RawQuery != "" && err == nil {
 		for k := range q {
 			lk := strings.ToLower(k)
 			if strings.HasPrefix(lk, "utm_") || trackingParams[lk] {

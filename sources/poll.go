@@ -145,8 +145,8 @@ func (p *Poller) Poll(ctx context.Context, src digest.Source, force bool) (res P
 	res = PollResult{Source: src.Name}
 	defer func() {
 		if r := recover(); r != nil {
-			res.Status, res.Error = StatusFailed, fmt.Sprintf("internal error: %v", r)
 			p.log.Error("poll panicked", "source_url", fetchRedactRaw(src.URL), "error", r)
+			res = p.fail(ctx, src, src.State, PollResult{Source: src.Name}, fmt.Errorf("internal error: %v", r))
 		}
 		res.Duration = p.now().Sub(start)
 	}()
@@ -384,7 +384,7 @@ func (p *Poller) fetchPage(ctx context.Context, src digest.Source, c *candidate)
 		return
 	}
 	a := &c.article
-	if page.Canonical != "" {
+	if sameSite(page.Canonical, resp.URL) {
 		a.URL = page.Canonical
 	}
 	if len(digest.Words(page.Text)) > len(digest.Words(a.Text)) {
@@ -408,6 +408,12 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		}
 	}
 	if c.existing != nil {
+		if c.existing.SourceID != src.ID {
+			// Another source's article under the same URL: never let one
+			// feed rewrite another's article.
+			res.Duplicates++
+			return nil
+		}
 		if p.update(c.existing, a) {
 			if err := p.store.UpdateArticle(ctx, *c.existing); err != nil {
 				return fmt.Errorf("update article %s: %w", c.existing.ID, err)
@@ -418,8 +424,11 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		return nil
 	}
 
-	if dup, err := p.store.FindArticle(ctx, digest.ArticleKeys{ContentHash: a.ContentHash}); err == nil {
-		if dup.SourceID == src.ID && p.update(&dup, a) {
+	// Equal content is a duplicate only when there is content: two
+	// title-only "Live updates" items are different articles.
+	substantial := len(digest.Words(a.Text)) >= digest.MinSignatureWords
+	if dup, err := p.store.FindArticle(ctx, digest.ArticleKeys{ContentHash: a.ContentHash}); err == nil && substantial {
+		if dup.SourceID == src.ID && dup.URL == a.URL && p.update(&dup, a) {
 			if err := p.store.UpdateArticle(ctx, dup); err != nil {
 				return fmt.Errorf("update article %s: %w", dup.ID, err)
 			}
@@ -429,7 +438,7 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		}
 		res.Duplicates++
 		return nil
-	} else if !errors.Is(err, digest.ErrNotFound) {
+	} else if err != nil && !errors.Is(err, digest.ErrNotFound) {
 		return fmt.Errorf("look up content hash: %w", err)
 	}
 
@@ -442,8 +451,8 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		if !digest.IsNearDuplicate(a.Signature, n.Signature) {
 			continue
 		}
-		if n.SourceID == src.ID {
-			// The same outlet lightly edited (and maybe re-linked) its item.
+		if n.SourceID == src.ID && n.GUID != "" && n.GUID == a.GUID {
+			// The same item, lightly edited and re-linked by its outlet.
 			if p.update(&n, a) {
 				if err := p.store.UpdateArticle(ctx, n); err != nil {
 					return fmt.Errorf("update article %s: %w", n.ID, err)
@@ -505,6 +514,18 @@ func (p *Poller) update(old *digest.Article, fresh digest.Article) bool {
 		old.Updated = fresh.Fetched
 	}
 	return changed
+}
+
+// sameSite reports whether a page's canonical URL may replace its
+// address: same host, and not the site's home page (consent walls and
+// misconfigured sites point every page there).
+func sameSite(canonical, pageURL string) bool {
+	c, err1 := url.Parse(canonical)
+	p, err2 := url.Parse(pageURL)
+	if canonical == "" || err1 != nil || err2 != nil {
+		return false
+	}
+	return strings.EqualFold(c.Hostname(), p.Hostname()) && strings.Trim(c.Path, "/") != ""
 }
 
 // Page is the main text of an article page.

@@ -309,3 +309,64 @@ func TestPollRefusesPrivateForChatSources(t *testing.T) {
 		t.Errorf("poll of a chat source on loopback = %+v, want refused by the SSRF guard", r)
 	}
 }
+
+func TestPollNeverRewritesAnotherSourcesArticle(t *testing.T) {
+	e := newPollEnv(t, PollOptions{})
+	e.srv.Set("/a", feedserver.Doc{Body: rss("Agency", [3]string{"Talks resume at lakeside hotel", "https://agency.example/talks", longText("Agency copy.")})})
+	e.srv.Set("/b", feedserver.Doc{Body: rss("Hostile", [3]string{"FAKE: talks collapse", "https://agency.example/talks?utm_source=x", "<p>Invented text.</p>"})})
+	e.addSource(t, "agency", "/a")
+	e.addSource(t, "hostile", "/b")
+	e.poll(t, "agency", false)
+	if r := e.poll(t, "hostile", false); r.Updated != 0 || r.Duplicates != 1 {
+		t.Errorf("hostile poll = %+v, want 1 duplicate and no update", r)
+	}
+	arts := e.articles(t)
+	if len(arts) != 1 || arts[0].Title != "Talks resume at lakeside hotel" {
+		t.Errorf("articles = %+v", arts)
+	}
+}
+
+func TestPollKeepsDistinctItems(t *testing.T) {
+	e := newPollEnv(t, PollOptions{})
+	// Title-only items with the same headline from two outlets, and a
+	// second, lightly edited version of a story under a new GUID and URL.
+	e.srv.Set("/a", feedserver.Doc{Body: rss("A",
+		[3]string{"Live updates", "https://a.example/live-1", ""},
+		[3]string{"Talks resume", "https://a.example/talks", longText("First.")},
+	)})
+	e.srv.Set("/b", feedserver.Doc{Body: rss("B", [3]string{"Live updates", "https://b.example/live", ""})})
+	e.addSource(t, "a", "/a")
+	e.addSource(t, "b", "/b")
+	e.poll(t, "a", false)
+	if r := e.poll(t, "b", false); r.New != 1 {
+		t.Errorf("b's title-only item: %+v, want stored", r)
+	}
+	e.srv.Set("/a", feedserver.Doc{Body: rss("A",
+		[3]string{"Live updates", "https://a.example/live-1", ""},
+		[3]string{"Talks resume", "https://a.example/talks", longText("First.")},
+		[3]string{"UPDATE 1-Talks resume", "https://a.example/talks-update", longText("Second.")},
+	)})
+	e.now = e.now.Add(time.Hour)
+	r := e.poll(t, "a", false)
+	if r.New != 1 || r.Linked != 1 {
+		t.Errorf("new version under a new GUID: %+v, want stored as a new article linked to the first", r)
+	}
+	e.now = e.now.Add(time.Hour)
+	if r := e.poll(t, "a", true); r.Updated != 0 || r.New != 0 {
+		t.Errorf("repeat poll = %+v, want nothing changed", r)
+	}
+}
+
+func TestPollIgnoresCanonicalToHomePage(t *testing.T) {
+	e := newPollEnv(t, PollOptions{})
+	page := func(title string) string {
+		return `<!doctype html><html><head><link rel="canonical" href="` + e.srv.URL + `/"></head><body><article><h1>` + title + `</h1>` + longText(title) + `<p>` + strings.Repeat(title+" details follow here. ", 20) + `</p></article></body></html>`
+	}
+	e.srv.Set("/one", feedserver.Doc{Body: page("Harbour flood"), ContentType: "text/html"})
+	e.srv.Set("/two", feedserver.Doc{Body: page("Budget vote"), ContentType: "text/html"})
+	e.srv.Set("/feed", feedserver.Doc{Body: rss("Site", [3]string{"Harbour flood", e.srv.URL + "/one", "Short."}, [3]string{"Budget vote", e.srv.URL + "/two", "Short."})})
+	e.addSource(t, "site", "/feed")
+	if r := e.poll(t, "site", false); r.New != 2 {
+		t.Errorf("poll = %+v, want 2 new articles (a home-page canonical is ignored)", r)
+	}
+}

@@ -124,9 +124,10 @@ func (s *Store) urlConflict(ctx context.Context, what, url string, self int64) e
 	err := s.db.QueryRowContext(ctx, `SELECT name FROM sources WHERE url = $1 AND id <> $2`, url, self).Scan(&owner)
 	if err != nil {
 		// The conflicting source is already gone, or cannot be read.
-		return fmt.Errorf("sqlstore: %s: url %q: %w", what, url, digest.ErrExists)
+		return fmt.Errorf("sqlstore: %s: its url: %w", what, digest.ErrExists)
 	}
-	return fmt.Errorf("sqlstore: %s: url %q (source %q): %w", what, url, owner, digest.ErrExists)
+	// The URL itself is left out: it may carry credentials or tokens.
+	return fmt.Errorf("sqlstore: %s: its url is used by source %q: %w", what, owner, digest.ErrExists)
 }
 
 // normalSource returns src as the database gives it back.

@@ -48,7 +48,12 @@ func TestServiceAddSourceRefuses(t *testing.T) {
 	if !errors.Is(err, sources.ErrForbiddenAddress) {
 		t.Errorf("a loopback feed from chat: %v, want the SSRF guard's refusal", err)
 	}
-	for _, u := range []string{"ftp://example.org/feed", "not a url", "http://10.1.2.3/feed", "http://169.254.169.254/latest/meta-data"} {
+	for _, u := range []string{"http://10.1.2.3/feed", "http://169.254.169.254/latest/meta-data", "http://[::1]:8080/feed"} {
+		if _, err := svc.AddSource(context.Background(), digest.Source{URL: u, Origin: digest.OriginChat}); !errors.Is(err, sources.ErrForbiddenAddress) {
+			t.Errorf("AddSource(%q) = %v, want the SSRF guard's refusal", u, err)
+		}
+	}
+	for _, u := range []string{"ftp://example.org/feed", "not a url"} {
 		if _, err := svc.AddSource(context.Background(), digest.Source{URL: u, Origin: digest.OriginChat}); err == nil {
 			t.Errorf("AddSource(%q) succeeded", u)
 		}

@@ -72,8 +72,15 @@ given; published is RFC 3339 when given.`,
 
 // readArticles reads a JSON array or JSON lines of articles and turns
 // them into cleaned, identified articles, with wire copies linked.
-func readArticles(r io.Reader, now time.Time) ([]digest.Article, error) {
-	br := bufio.NewReader(io.LimitReader(r, 64<<20))
+func readArticles(r io.Reader, now time.Time) (articles []digest.Article, err error) {
+	const maxInput = 64 << 20
+	lr := &io.LimitedReader{R: r, N: maxInput + 1}
+	br := bufio.NewReader(lr)
+	defer func() {
+		if lr.N <= 0 && err == nil {
+			articles, err = nil, errors.New("stdin: input exceeds 64 MiB; summarize fewer articles at a time")
+		}
+	}()
 	first, err := peekNonSpace(br)
 	if err != nil {
 		return nil, err
@@ -81,6 +88,9 @@ func readArticles(r io.Reader, now time.Time) ([]digest.Article, error) {
 	var in []inputArticle
 	if first == '[' {
 		if err := json.NewDecoder(br).Decode(&in); err != nil {
+			if lr.N <= 0 {
+				return nil, errors.New("stdin: input exceeds 64 MiB; summarize fewer articles at a time")
+			}
 			return nil, fmt.Errorf("stdin: not a JSON array of articles: %w", err)
 		}
 	} else {
