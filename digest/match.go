@@ -15,7 +15,8 @@ func Rematch(ctx context.Context, store TopicStore, set *TopicSet, t Topic, sinc
 	if err != nil {
 		return 0, fmt.Errorf("topic %q: %w", t.Name, err)
 	}
-	cands, err := store.SearchArticles(ctx, q.Terms(), since, until, 0)
+	// Bounded: a query of common words must not load every article.
+	cands, err := store.SearchArticles(ctx, q.Terms(), since, until, 5000)
 	if err != nil {
 		return 0, fmt.Errorf("rematch topic %q: %w", t.Name, err)
 	}

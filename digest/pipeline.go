@@ -120,7 +120,11 @@ func (b *Builder) Build(ctx context.Context, sel Selection, articles []Article, 
 	br.Stories = make([]BriefStory, len(stories))
 	usedLLM := make([]bool, len(stories))
 	fallbacks := make([]error, len(stories))
-	sem := make(chan struct{}, max(1, b.Parallel))
+	parallel := b.Parallel
+	if parallel <= 0 {
+		parallel = 4
+	}
+	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, st := range stories {
 		wg.Add(1)
@@ -208,14 +212,19 @@ func titleRelevance(query string) func(Article) float64 {
 	}
 }
 
+// fallbackReason says, for readers of the briefing, why the language
+// model was not used. It is deliberately vague: briefings are public, and
+// error details (addresses, provider messages) go to the log.
 func fallbackReason(err error) string {
 	switch {
 	case errors.Is(err, ErrBudgetSpent):
 		return "the token budget for this briefing is spent"
 	case errors.Is(err, context.DeadlineExceeded):
 		return "the language model timed out"
+	case errors.Is(err, ErrTransient):
+		return "the language model is unavailable"
 	default:
-		return err.Error()
+		return "the language model failed"
 	}
 }
 

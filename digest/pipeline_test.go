@@ -72,7 +72,8 @@ func TestBuild(t *testing.T) {
 	}{
 		{"extractive only", nil, 3, BriefOptions{}, 3, SummarizerExtractive, "", ""},
 		{"llm for every story", &echoSummarizer{}, 3, BriefOptions{}, 3, SummarizerLLM, "m1", ""},
-		{"llm fails", failingSummarizer{errors.New("llm: 503 Service Unavailable")}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: llm: 503"},
+		{"llm fails", failingSummarizer{errors.New("llm: POST http://10.0.0.5/v1: 401 bad key")}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model failed"},
+		{"llm unavailable", failingSummarizer{fmt.Errorf("llm: 503: %w", ErrTransient)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model is unavailable"},
 		{"budget spent", failingSummarizer{fmt.Errorf("llm: %w", ErrBudgetSpent)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the token budget"},
 		{"max stories", nil, 8, BriefOptions{MaxStories: 5}, 5, SummarizerExtractive, "", ""},
 	}

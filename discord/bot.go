@@ -71,6 +71,8 @@ type Config struct {
 	Now func() time.Time
 	// Transport is the base HTTP transport (default http.DefaultTransport).
 	Transport http.RoundTripper
+	// Timeout bounds each REST call (default 30s).
+	Timeout time.Duration
 }
 
 // ErrBadToken reports that Discord rejected the bot token.
@@ -84,6 +86,9 @@ type Bot struct {
 	log     *slog.Logger
 	session *discordgo.Session
 	seen    *seenSet
+
+	// inflight tracks interaction handlers in flight; Run waits for them.
+	inflight sync.WaitGroup
 
 	mu     sync.Mutex
 	appID  string
@@ -113,11 +118,14 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	if cfg.Transport == nil {
 		cfg.Transport = http.DefaultTransport
 	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 30 * time.Second
+	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
-	s.Client = &http.Client{Timeout: 30 * time.Second, Transport: rewriteTransport{base: base, next: cfg.Transport}}
+	s.Client = &http.Client{Timeout: cfg.Timeout, Transport: rewriteTransport{base: base, next: cfg.Transport}}
 	s.StateEnabled = false
 	s.Identify.Intents = discordgo.IntentsGuilds
 	s.ShouldReconnectOnError = true
@@ -154,6 +162,9 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("discord: check token: %w", err)
 	}
+	b.mu.Lock()
+	b.userID = me.ID
+	b.mu.Unlock()
 	ready := make(chan struct{})
 	var once sync.Once
 	b.session.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) {
@@ -168,8 +179,22 @@ func (b *Bot) Run(ctx context.Context) error {
 		b.mu.Unlock()
 		once.Do(func() { close(ready) })
 	})
+	// Handlers get a context that outlives shutdown briefly, so an answer
+	// in progress is still sent; Run waits for them before returning.
+	hctx, hcancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() {
+		stop := time.AfterFunc(10*time.Second, hcancel)
+		b.inflight.Wait()
+		stop.Stop()
+		hcancel()
+	}()
 	b.session.AddHandler(func(_ *discordgo.Session, ic *discordgo.InteractionCreate) {
-		b.handle(ctx, ic.Interaction)
+		if ctx.Err() != nil {
+			return
+		}
+		b.inflight.Add(1)
+		defer b.inflight.Done()
+		b.handle(hctx, ic.Interaction)
 	})
 	// discordgo reconnects forever, even when Discord closed the gateway
 	// because the token was revoked (4004): check the token on every

@@ -135,12 +135,15 @@ func optionsKey(opts []*discordgo.ApplicationCommandOption) string {
 	return sb.String()
 }
 
-// userError is an error meant for the user: the reply says it as is.
-type userError struct{ msg string }
+// UserError is an error meant for the user: the reply says Msg as it is.
+// Service implementations return it for problems the user can fix (a
+// feed that is not a feed, an address the bot may not reach); other
+// errors are logged and answered with a generic apology.
+type UserError struct{ Msg string }
 
-func (e *userError) Error() string { return e.msg }
+func (e *UserError) Error() string { return e.Msg }
 
-func userErrorf(format string, args ...any) error { return &userError{fmt.Sprintf(format, args...)} }
+func userErrorf(format string, args ...any) error { return &UserError{fmt.Sprintf(format, args...)} }
 
 // call is one interaction being answered.
 type call struct {
@@ -237,12 +240,12 @@ func (b *Bot) handle(ctx context.Context, i *discordgo.Interaction) {
 // replyError turns an error into an ephemeral reply: user errors as they
 // are, domain errors explained, the rest logged and summarized.
 func (b *Bot) replyError(ctx context.Context, c *call, err error) {
-	var ue *userError
+	var ue *UserError
 	var qe *digest.QueryError
 	var msg string
 	switch {
 	case errors.As(err, &ue):
-		msg = ue.msg
+		msg = ue.Msg
 	case errors.As(err, &qe):
 		msg = "That query has a problem: " + qe.Error() + `. Write words, "exact phrases", OR between alternatives, -word to exclude, and parentheses to group.`
 	case errors.Is(err, digest.ErrNotFound):

@@ -92,6 +92,13 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	channelID := c.i.ChannelID
 	if o, ok := opts["channel"]; ok {
 		if id, ok := o.Value.(string); ok && id != "" {
+			// The member's permissions are those of the channel the command
+			// was typed in, and Manage Channels can be granted per channel;
+			// subscribing another channel takes Manage Server, which
+			// cannot.
+			if id != c.i.ChannelID && c.perms()&(permManageServer|discordgo.PermissionAdministrator) == 0 {
+				return userErrorf("Subscribing another channel needs the Manage Server permission; run /subscribe in <#%s> itself instead.", id)
+			}
 			channelID = id
 		}
 	}
@@ -111,12 +118,19 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if len(subs) >= b.cfg.MaxSubscriptions {
 		return userErrorf("This server has %d subscriptions, the most allowed. Remove one with /unsubscribe first.", len(subs))
 	}
-	if _, err := b.session.Channel(channelID, discordgo.WithContext(ctx)); err != nil {
+	if err := b.deferReply(ctx, c); err != nil {
+		return err
+	}
+	ch, err := b.session.Channel(channelID, discordgo.WithContext(ctx))
+	if err != nil {
 		switch restStatus(err) {
 		case 403, 404:
 			return userErrorf("I can't see <#%s>. Give briefbot the View Channel, Send Messages and Embed Links permissions there, or pick another channel.", channelID)
 		}
 		return fmt.Errorf("check channel %s: %w", channelID, err)
+	}
+	if ch.GuildID != "" && ch.GuildID != c.i.GuildID {
+		return userErrorf("<#%s> is not a channel of this server.", channelID)
 	}
 	sub, err := b.store.AddSubscription(ctx, digest.Subscription{
 		GuildID: c.i.GuildID, ChannelID: channelID, TopicID: t.ID, Topic: t.Name,
@@ -133,7 +147,7 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if observesDST(zone, now) {
 		msg += " On daylight-saving days, a time that doesn't exist posts at the first valid time after it, and a time that occurs twice posts once."
 	}
-	return b.respond(ctx, c, msg, false)
+	return b.edit(ctx, c, msg)
 }
 
 // unsubscribe answers /unsubscribe.
@@ -282,7 +296,7 @@ func (b *Bot) sources(ctx context.Context, c *call) error {
 		if errors.Is(err, digest.ErrExists) {
 			return userErrorf("That source (name or URL) already exists. See /sources list.")
 		} else if err != nil {
-			return userErrorf("Can't add %s: %s", raw, err.Error())
+			return err
 		}
 		return b.edit(ctx, c, fmt.Sprintf("Added source **%s** (<%s>), polled every %s.", escape(src.Name), src.URL, src.Interval))
 	case "remove":

@@ -41,12 +41,17 @@ func (b *Bot) Deliver(ctx context.Context, sub *digest.Subscription, slot time.T
 	case err != nil:
 		return fmt.Errorf("delivery %s: %w", key, err)
 	}
-	if d.State != digest.DeliveryPending {
-		return nil // already posted, or given up
+	switch d.State {
+	case digest.DeliveryDone:
+		sub.LastDelivered = slot
+		return nil
+	case digest.DeliveryFailed:
+		return nil // given up; the slot moves on
 	}
 	var msgs []Message
 	if err := json.Unmarshal(d.Payload, &msgs); err != nil || len(msgs) != d.Parts {
-		return fmt.Errorf("delivery %s: stored payload unusable (%d parts planned): %v", key, d.Parts, err)
+		reason := fmt.Sprintf("stored payload unusable (%d parts planned): %v", d.Parts, err)
+		return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, reason)
 	}
 
 	posted := len(d.MessageIDs)
@@ -58,20 +63,22 @@ func (b *Bot) Deliver(ctx context.Context, sub *digest.Subscription, slot time.T
 		}
 	}
 	for i := posted; i < len(msgs); i++ {
-		m, err := b.send(ctx, sub.ChannelID, msgs[i])
+		id, err := b.postPart(ctx, sub.ChannelID, deliveryRef(key), i, msgs[i])
 		if err != nil {
-			if s := restStatus(err); s == http.StatusForbidden || s == http.StatusNotFound {
+			switch s := restStatus(err); {
+			case s == http.StatusForbidden || s == http.StatusNotFound:
 				sub.Paused = true
 				sub.PauseReason = fmt.Sprintf("can't post in <#%s> (%s); fix the channel permissions, then subscribe again", sub.ChannelID, http.StatusText(s))
-				if ferr := b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, err.Error()); ferr != nil {
-					return ferr
-				}
 				b.log.Warn("subscription paused", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", err)
-				return nil
+				return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, err.Error())
+			case s >= 400 && s < 500 && s != http.StatusTooManyRequests && s != http.StatusRequestTimeout:
+				// Discord refused the message itself: retrying cannot help.
+				b.log.Error("delivery refused by Discord", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", err)
+				return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, err.Error())
 			}
 			return fmt.Errorf("post part %d of %s: %w", i+1, key, err)
 		}
-		if err := b.store.RecordPart(ctx, key, i, m.ID); err != nil {
+		if err := b.store.RecordPart(ctx, key, i, id); err != nil {
 			return fmt.Errorf("record part %d of %s: %w", i+1, key, err)
 		}
 	}
@@ -128,44 +135,20 @@ func deliveryRef(key string) string {
 
 func partTag(ref string, i int) string { return fmt.Sprintf("ref %s-%d", ref, i+1) }
 
-// markPart adds the part's tag to the footer of its last embed, or to its
-// content when it has no embeds.
+// markPart adds the part's tag to its content, as small text; content is
+// outside the embeds' 6000-character budget.
 func markPart(m *Message, ref string, i int) {
-	tag := partTag(ref, i)
-	if n := len(m.Embeds); n > 0 {
-		e := m.Embeds[n-1]
-		if e.Footer == nil {
-			e.Footer = &discordgo.MessageEmbedFooter{}
-		}
-		text := e.Footer.Text
-		if text != "" {
-			text += " · "
-		}
-		e.Footer.Text = truncateRunes(text, 2048-len(tag)-1) + tag
-		return
-	}
-	m.Content = truncateRunes(m.Content, 2000-len(tag)-4) + "\n-# " + tag
+	tag := "-# " + partTag(ref, i)
+	m.Content = strings.TrimSpace(truncateRunes(m.Content, 2000-len(tag)-1) + "\n" + tag)
 }
 
 // recoverParts looks through the channel's recent messages for parts of
 // this delivery posted but not recorded, records them, and returns how
 // many parts are now posted.
 func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, posted, parts int) (int, error) {
-	recent, err := b.session.ChannelMessages(channelID, 50, "", "", "", discordgo.WithContext(ctx))
+	found, err := b.findParts(ctx, channelID, ref)
 	if err != nil {
 		return posted, fmt.Errorf("look for posted parts of %s: %w", key, err)
-	}
-	_, me := b.ids()
-	found := make(map[int]string)
-	for _, m := range recent {
-		if m.Author != nil && me != "" && m.Author.ID != me {
-			continue
-		}
-		for i := posted; i < parts; i++ {
-			if messageHasTag(m, partTag(ref, i)) {
-				found[i] = m.ID
-			}
-		}
 	}
 	for i := posted; i < parts; i++ {
 		id, ok := found[i]
@@ -180,38 +163,62 @@ func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, post
 	return posted, nil
 }
 
-func messageHasTag(m *discordgo.Message, tag string) bool {
-	if strings.Contains(m.Content, tag) {
-		return true
+// findParts maps part numbers of a delivery to the IDs of the bot's
+// recent messages in the channel that carry their tags.
+func (b *Bot) findParts(ctx context.Context, channelID, ref string) (map[int]string, error) {
+	_, me := b.ids()
+	if me == "" {
+		return nil, errors.New("bot user unknown")
 	}
-	for _, e := range m.Embeds {
-		if e.Footer != nil && strings.HasSuffix(e.Footer.Text, tag) {
-			return true
+	recent, err := b.session.ChannelMessages(channelID, 100, "", "", "", discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	found := make(map[int]string)
+	prefix := "ref " + ref + "-"
+	for _, m := range recent {
+		if m.Author == nil || m.Author.ID != me {
+			continue
+		}
+		at := strings.LastIndex(m.Content, prefix)
+		if at < 0 {
+			continue
+		}
+		var n int
+		if _, err := fmt.Sscanf(m.Content[at+len(prefix):], "%d", &n); err == nil && n >= 1 {
+			found[n-1] = m.ID
 		}
 	}
-	return false
+	return found, nil
 }
 
-// send posts one message with mentions disabled. discordgo retries 429s
-// itself; 5xx answers and timeouts are retried here with backoff.
-func (b *Bot) send(ctx context.Context, channelID string, m Message) (*discordgo.Message, error) {
+// postPart posts part i with mentions disabled. discordgo retries 429s
+// itself. After a 5xx or a timeout the message may have been created
+// anyway, so before each retry the channel is searched for the part's tag:
+// a part is never posted twice.
+func (b *Bot) postPart(ctx context.Context, channelID, ref string, i int, m Message) (string, error) {
 	data := &discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, AllowedMentions: noMentions()}
 	wait := time.Second
 	for attempt := 0; ; attempt++ {
-		msg, err := b.session.ChannelMessageSendComplex(channelID, data, discordgo.WithContext(ctx))
+		msg, err := b.session.ChannelMessageSendComplex(channelID, data, discordgo.WithContext(ctx), discordgo.WithRestRetries(0))
 		if err == nil {
-			return msg, nil
+			return msg.ID, nil
 		}
 		if attempt == 3 || !retryable(err) {
-			return nil, err
+			return "", err
 		}
 		b.log.Warn("post failed; retrying", "channel_id", channelID, "error", err, "wait", wait)
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return "", ctx.Err()
 		}
 		wait *= 2
+		if found, ferr := b.findParts(ctx, channelID, ref); ferr == nil {
+			if id, ok := found[i]; ok {
+				return id, nil
+			}
+		}
 	}
 }
 

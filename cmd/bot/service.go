@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
@@ -47,6 +49,16 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 	if err != nil {
 		return digest.Briefing{}, err
 	}
+	// A guild's own sources feed only its briefings.
+	srcs, err := s.store.Sources(ctx)
+	if err != nil {
+		return digest.Briefing{}, err
+	}
+	visible := make(map[int64]bool, len(srcs))
+	for _, src := range srcs {
+		visible[src.ID] = src.GuildID == "" || src.GuildID == req.GuildID
+	}
+	arts = slices.DeleteFunc(arts, func(a digest.Article) bool { return !visible[a.SourceID] })
 	if progress != nil {
 		outlets := map[string]bool{}
 		for _, a := range arts {
@@ -62,10 +74,6 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 		return br, err
 	}
 	if len(br.Stories) == 0 {
-		srcs, err := s.store.Sources(ctx)
-		if err != nil {
-			return br, err
-		}
 		for _, src := range srcs {
 			if src.GuildID == "" || src.GuildID == req.GuildID {
 				br.Searched = append(br.Searched, src.Name)
@@ -86,14 +94,16 @@ func (s *service) AddTopic(ctx context.Context, t digest.Topic) (int, error) {
 	return rematch(ctx, s.store, t.Name, s.now())
 }
 
-// AddSource checks a chat-added feed through the SSRF guard, then stores it.
+// AddSource checks a chat-added feed through the SSRF guard, then stores
+// it. Problems the user can fix come back as *discord.UserError; the
+// details of others (and the addresses names resolve to) stay in the log.
 func (s *service) AddSource(ctx context.Context, src digest.Source) (digest.Source, error) {
 	if err := checkHTTPURL(src.URL); err != nil {
-		return src, err
+		return src, &discord.UserError{Msg: "That is not a feed URL: give an absolute http:// or https:// address."}
 	}
 	feed, err := s.poller.Check(ctx, src.URL, false)
 	if err != nil {
-		return src, err
+		return src, sourceUserError(err)
 	}
 	if src.Name == "" {
 		src.Name = suggestName(feed.Title, src.URL)
@@ -112,6 +122,44 @@ func (s *service) NextSlot(spec, zone string, after time.Time) (time.Time, strin
 		return time.Time{}, "", err
 	}
 	return sch.Next(after), schedule.Describe(sch), nil
+}
+
+// sourceUserError turns a feed check's failure into a reply for the user,
+// wrapping the original so callers can still inspect it.
+func sourceUserError(err error) error {
+	var msg string
+	var fe *sources.FetchError
+	switch {
+	case errors.Is(err, sources.ErrForbiddenAddress):
+		msg = "That address points to a private or local network, which briefbot does not fetch for chat users."
+	case errors.Is(err, sources.ErrNotFeed):
+		msg = "That is not an RSS, Atom or JSON feed. Look for the site's feed link (often /feed, /rss or /rss.xml)."
+	case errors.Is(err, sources.ErrBodyTooLarge):
+		msg = "That feed is too large for briefbot."
+	case errors.As(err, &fe) && fe.StatusCode != 0:
+		msg = fmt.Sprintf("The site answered %d %s; check the URL.", fe.StatusCode, http.StatusText(fe.StatusCode))
+	case errors.Is(err, digest.ErrTransient):
+		msg = "The site could not be reached right now; try again later."
+	default:
+		return err
+	}
+	return &userFacing{msg: msg, err: err}
+}
+
+// userFacing is a discord.UserError that keeps its cause.
+type userFacing struct {
+	msg string
+	err error
+}
+
+func (e *userFacing) Error() string { return e.msg }
+func (e *userFacing) Unwrap() error { return e.err }
+func (e *userFacing) As(target any) bool {
+	if t, ok := target.(**discord.UserError); ok {
+		*t = &discord.UserError{Msg: e.msg}
+		return true
+	}
+	return false
 }
 
 // errNoToken explains what `run` needs.
