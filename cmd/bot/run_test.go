@@ -82,9 +82,9 @@ func TestRunSubscribeAndScheduledPost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := srv.WaitInteractionResponse(wctx, sent.ID)
-	if err != nil || !strings.Contains(string(r.Body), "Subscribed") {
-		t.Fatalf("subscribe: %v %s", err, r.Body)
+	m, err := srv.WaitResponseMessage(wctx, sent.ID)
+	if err != nil || !strings.Contains(m.Content, "Subscribed") {
+		t.Fatalf("subscribe: %v %q", err, m.Content)
 	}
 
 	// The slot is 13:00 UTC; the sources were polled when run started.
