@@ -186,23 +186,33 @@ func (s *Store) FindArticle(ctx context.Context, k digest.ArticleKeys) (digest.A
 }
 
 // nearDuplicateQuery selects the articles with a band key among $1 to $16,
-// fetched at or after $17, first fetched first. The subquery is one range
-// scan of article_bands' primary key per band key; the matches are then
-// looked up by ID.
+// fetched at or after $17, those sharing the most band keys first (the
+// likeliest near-duplicates), then first fetched first. The subquery is
+// one range scan of article_bands' primary key per band key; the matches
+// are then looked up by ID.
 var nearDuplicateQuery = func() string {
 	var b strings.Builder
-	b.WriteString(`SELECT ` + articleColumns + ` FROM articles
-	WHERE id IN (SELECT article_id FROM article_bands WHERE key IN (`)
+	b.WriteString(`SELECT ` + prefixed("a.", articleColumns) + ` FROM articles a
+	JOIN (SELECT article_id, COUNT(*) AS shared FROM article_bands WHERE key IN (`)
 	for i := range digest.SignatureBands {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		fmt.Fprintf(&b, "$%d", i+1)
 	}
-	fmt.Fprintf(&b, `) AND fetched >= $%d)
-	ORDER BY fetched, id`, digest.SignatureBands+1)
+	fmt.Fprintf(&b, `) AND fetched >= $%d GROUP BY article_id) m ON m.article_id = a.id
+	ORDER BY m.shared DESC, a.fetched, a.id`, digest.SignatureBands+1)
 	return b.String()
 }()
+
+// prefixed qualifies each of a comma-separated list of columns.
+func prefixed(prefix, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = prefix + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
 
 // NearDuplicateCandidates returns up to limit articles (all of them when
 // limit <= 0) fetched at or after since whose signature shares at least one

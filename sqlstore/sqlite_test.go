@@ -234,7 +234,7 @@ func TestQueriesUseIndexes(t *testing.T) {
 			args:  nearArgs,
 			want: []string{
 				"SEARCH article_bands USING PRIMARY KEY (key=? AND fetched>?)",
-				"SEARCH articles USING INDEX sqlite_autoindex_articles_1 (id=?)",
+				"SEARCH a USING INDEX sqlite_autoindex_articles_1 (id=?)",
 			},
 		},
 		{
@@ -265,7 +265,8 @@ func TestQueriesUseIndexes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			plan := queryPlan(t, s, tt.query, tt.args...)
-			if strings.Contains(plan, "SCAN ") {
+			// "SCAN m" reads the grouped subquery's few rows, not a table.
+			if strings.Contains(strings.ReplaceAll(plan, "SCAN m\n", ""), "SCAN ") {
 				t.Errorf("plan scans a table:\n%s", plan)
 			}
 			for _, line := range tt.want {
