@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -70,7 +71,8 @@ func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
 	}
-	if err := syncSources(ctx, store, cfg, a.now()); err != nil {
+	warn := func(msg string) { fmt.Fprintln(a.stderr, "briefbot: warning:", msg) }
+	if err := syncSources(ctx, store, cfg, a.now(), warn); err != nil {
 		store.Close()
 		return nil, nil, err
 	}
@@ -83,8 +85,9 @@ func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
 
 // syncSources makes the stored config-file sources match the config:
 // new ones are added, changed ones updated, removed ones deleted (their
-// articles stay).
-func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.Time) error {
+// articles stay). A config source that clashes with a CLI- or chat-added
+// one is skipped with a warning, so a clash never locks every command.
+func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.Time, warn func(string)) error {
 	stored, err := store.Sources(ctx)
 	if err != nil {
 		return err
@@ -106,13 +109,18 @@ func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.
 		}
 		old, ok := byName[sc.Name]
 		if !ok {
-			if _, err := store.AddSource(ctx, src); err != nil {
-				return fmt.Errorf("config source %q: %w (another source may use the same URL: see `briefbot sources list`)", sc.Name, err)
+			if _, err := store.AddSource(ctx, src); errors.Is(err, digest.ErrExists) {
+				// A CLI- or chat-added source has this URL: keep it, and
+				// keep every command usable, but say so.
+				warn(fmt.Sprintf("config source %q skipped: another source already uses its URL (see `briefbot sources list`)", sc.Name))
+			} else if err != nil {
+				return fmt.Errorf("config source %q: %w", sc.Name, err)
 			}
 			continue
 		}
 		if old.Origin != digest.OriginConfig {
-			return fmt.Errorf("config source %q: a source with that name was added with `briefbot sources add`; rename one of them", sc.Name)
+			warn(fmt.Sprintf("config source %q skipped: a source with that name was added with `briefbot sources add` or from Discord; rename one of them", sc.Name))
+			continue
 		}
 		if old.URL == src.URL && old.Interval == src.Interval && old.AllowPrivate == src.AllowPrivate {
 			continue

@@ -264,3 +264,25 @@ func TestHelpAndVersion(t *testing.T) {
 		t.Errorf("unknown command: %v %q", err, stderr)
 	}
 }
+
+// A config source whose URL a CLI-added source already uses is skipped
+// with a warning; commands keep working.
+func TestConfigSourceClashWarns(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "t.db")
+	c := newCLI(t, map[string]string{"BRIEFBOT_DATABASE": db, "BRIEFBOT_CONFIG": writeFile(t, dir, "a.yaml", "sources: []\n")})
+	if _, _, err := c.run("sources", "add", "https://x.example/feed", "--no-check", "--name", "mine"); err != nil {
+		t.Fatal(err)
+	}
+	c.env["BRIEFBOT_CONFIG"] = writeFile(t, dir, "b.yaml", "sources:\n  - name: theirs\n    url: https://x.example/feed\n")
+	out, stderr, err := c.run("sources", "list")
+	if err != nil || !strings.Contains(stderr, `config source "theirs" skipped`) || !strings.Contains(out, "mine") {
+		t.Errorf("sources list with a clashing config: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	if _, _, err := c.run("sources", "remove", "mine"); err != nil {
+		t.Errorf("removing the CLI source: %v", err)
+	}
+	if out, _, _ := c.run("sources", "list"); !strings.Contains(out, "theirs") {
+		t.Errorf("after the clash is resolved the config source is synced:\n%s", out)
+	}
+}
