@@ -164,8 +164,8 @@ func TestBriefErrors(t *testing.T) {
 		{"no topic or query", []string{"brief"}, "name a topic"},
 		{"both", []string{"brief", "korea-talks", "--query", "x"}, "not both"},
 		{"unknown topic", []string{"brief", "nope", "--no-fetch"}, `no topic named "nope": known topics: korea-talks`},
-		{"malformed query", []string{"brief", "--query", `"north korea`}, "query"},
-		{"unbalanced", []string{"brief", "--query", "(a OR b"}, "column"},
+		{"malformed query", []string{"brief", "--query", `"north korea`}, "quote is never closed at column 1"},
+		{"unbalanced", []string{"brief", "--query", "(a OR b"}, `"(" is never closed at column 1`},
 		{"bad since", []string{"brief", "korea-talks", "--since", "forever"}, "bad --since"},
 		{"bad format", []string{"brief", "korea-talks", "--format", "html"}, "bad --format"},
 	}
@@ -242,11 +242,12 @@ func TestSummarize(t *testing.T) {
 
 	for _, tt := range []struct{ name, in, want string }{
 		{"empty", "", "no articles"},
-		{"not json", "hello", "article 1"},
-		{"bad second line", `{"title":"a"}` + "\n{oops", "article 2"},
+		{"not json", "hello", "article 1: not JSON"},
+		{"bad second line", `{"title":"a"}` + "\n{oops", "article 2: not JSON"},
+		{"not an object", `[{"title":"a"}, 42]`, "article 2: not an object"},
 		{"no title or text", `[{"url":"https://x.example/"}]`, "needs a title or a text"},
 		{"bad url", `[{"title":"a","url":"ftp://x"}]`, "bad url"},
-		{"bad date", `[{"title":"a","published":"yesterday"}]`, "article"},
+		{"bad date", `[{"title":"a","published":"yesterday"}]`, `article 1: bad published "yesterday": want RFC 3339`},
 		{"truncated array", `[{"title":"a"}`, "JSON array"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

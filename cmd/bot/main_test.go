@@ -209,7 +209,7 @@ func TestConfigCheck(t *testing.T) {
 		{name: "bad url", file: "sources:\n  - name: a\n    url: example.org/rss.xml\n", wantErr: `:3: sources[0].url: source "a": bad URL`},
 		{name: "missing name", file: "sources:\n  - url: https://example.org/rss.xml\n", wantErr: `:2: sources[0]: source has no name`},
 		{name: "duplicate name", file: "sources:\n  - name: a\n    url: https://example.org/1\n  - name: a\n    url: https://example.org/2\n", wantErr: `:4: sources[1].name: source name "a" is already used`},
-		{name: "yaml syntax", file: "sources: [\n", wantErr: "config "},
+		{name: "yaml syntax", file: "sources: [\n", wantErr: "yaml_syntax.yaml: [1:10] sequence end token ']' not found"},
 		{name: "secret in file refused", file: "discord:\n  token: abc\n", wantErr: `unknown field "token"`},
 	}
 	for _, tt := range tests {

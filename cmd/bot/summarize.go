@@ -85,9 +85,9 @@ func readArticles(r io.Reader, now time.Time) (articles []digest.Article, err er
 	if err != nil {
 		return nil, err
 	}
-	var in []inputArticle
+	var raws []json.RawMessage
 	if first == '[' {
-		if err := json.NewDecoder(br).Decode(&in); err != nil {
+		if err := json.NewDecoder(br).Decode(&raws); err != nil {
 			if lr.N <= 0 {
 				return nil, errors.New("stdin: input exceeds 64 MiB; summarize fewer articles at a time")
 			}
@@ -96,15 +96,25 @@ func readArticles(r io.Reader, now time.Time) (articles []digest.Article, err er
 	} else {
 		dec := json.NewDecoder(br)
 		for n := 1; ; n++ {
-			var a inputArticle
-			err := dec.Decode(&a)
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("stdin: article %d: not a JSON object of {title, url, text, outlet, published}: %w", n, err)
+				return nil, fmt.Errorf("stdin: article %d: not JSON: %w", n, err)
 			}
-			in = append(in, a)
+			raws = append(raws, raw)
+		}
+	}
+	in := make([]inputArticle, len(raws))
+	for i, raw := range raws {
+		if err := json.Unmarshal(raw, &in[i]); err != nil {
+			var te *time.ParseError
+			if errors.As(err, &te) {
+				return nil, fmt.Errorf("stdin: article %d: bad published %q: want RFC 3339, e.g. 2026-03-02T08:00:00Z", i+1, te.Value)
+			}
+			return nil, fmt.Errorf("stdin: article %d: not an object of {title, url, text, outlet, published}: %w", i+1, err)
 		}
 	}
 	if len(in) == 0 {
