@@ -33,7 +33,7 @@ import (
 // said it would share the data." and "Leave a reply by Friday or lose your
 // place, the notice said." are kept. Clean also collapses runs of whitespace inside a line, removes
 // invisible characters, trims lines, and drops empty paragraphs and exact
-// repeats of an earlier paragraph. Clean is idempotent and never makes its
+// repeats of an earlier short paragraph. Clean is idempotent and never makes its
 // input longer.
 func Clean(text string) string {
 	var (
@@ -49,7 +49,9 @@ func Clean(text string) string {
 		}
 		p := strings.Join(kept, "\n")
 		kept = kept[:0]
-		if !seen[p] {
+		// A short paragraph seen before is a repeated caption, pull
+		// quote or prompt; a long one is text the page really repeats.
+		if !seen[p] || len(strings.Fields(p)) > cleanMaxRepeatWords {
 			seen[p] = true
 			out = append(out, p)
 		}
@@ -93,6 +95,10 @@ func Clean(text string) string {
 	endPara()
 	return strings.Join(out, "\n\n")
 }
+
+// cleanMaxRepeatWords is the longest paragraph, in words, dropped when it
+// repeats an earlier one.
+const cleanMaxRepeatWords = 30
 
 // cleanMaxListItems bounds how many headline-like lines a heading such as
 // "Related articles" takes with it.

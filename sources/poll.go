@@ -5,12 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"codeberg.org/readeck/go-readability/v2"
 	"github.com/briefbot/briefbot/digest"
@@ -540,9 +542,15 @@ type Page struct {
 // ExtractPage extracts the main text of an HTML article page with
 // readability and cleans it. It never touches the network.
 func ExtractPage(pageURL, contentType string, body []byte) (*Page, error) {
-	r, err := charset.NewReader(bytes.NewReader(body), contentType)
-	if err != nil {
-		return nil, fmt.Errorf("sources: decode page %s: %w", fetchRedactRaw(pageURL), err)
+	// A page that declares no charset (or declares one in a tag the
+	// sniffer does not reach) but is valid UTF-8 is UTF-8, not the
+	// windows-1252 HTML5 falls back to.
+	var r io.Reader = bytes.NewReader(body)
+	if _, _, certain := charset.DetermineEncoding(body, contentType); certain || !utf8.Valid(body) {
+		var err error
+		if r, err = charset.NewReader(bytes.NewReader(body), contentType); err != nil {
+			return nil, fmt.Errorf("sources: decode page %s: %w", fetchRedactRaw(pageURL), err)
+		}
 	}
 	doc, err := html.Parse(r)
 	if err != nil {
