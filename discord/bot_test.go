@@ -508,6 +508,23 @@ func TestDeliverFindsPartPostedButNotRecorded(t *testing.T) {
 	}
 }
 
+func TestDeliverSkipsWhenNothingNew(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 0})
+	e.start()
+	sub := e.subscription()
+	if err := e.bot.Deliver(context.Background(), &sub, sub.NextSlot, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.srv.Messages(testChannel)); n != 0 {
+		t.Errorf("%d messages for a slot with nothing new, want none", n)
+	}
+	d, err := e.store.Delivery(context.Background(), digest.DeliveryKey(sub.ID, sub.NextSlot.In(mustZone(t, "Asia/Seoul"))))
+	if err != nil || d.State != digest.DeliveryDone || d.Parts != 0 || !sub.LastDelivered.IsZero() {
+		t.Errorf("delivery %+v (%v), last delivered %v", d, err, sub.LastDelivered)
+	}
+}
+
 func TestDeliverPausesOnForbiddenChannel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &fakeService{stories: 1})

@@ -43,7 +43,9 @@ func (b *Bot) Deliver(ctx context.Context, sub *digest.Subscription, slot time.T
 	}
 	switch d.State {
 	case digest.DeliveryDone:
-		sub.LastDelivered = slot
+		if d.Parts > 0 { // not a slot skipped for having nothing new
+			sub.LastDelivered = slot
+		}
 		return nil
 	case digest.DeliveryFailed:
 		return nil // given up; the slot moves on
@@ -101,6 +103,19 @@ func (b *Bot) startDelivery(ctx context.Context, sub *digest.Subscription, key s
 	br, err := b.service.Brief(ctx, BriefRequest{GuildID: sub.GuildID, Topic: sub.Topic, Since: since, To: slot, Language: sub.Language}, nil)
 	if err != nil {
 		return digest.Delivery{}, false, fmt.Errorf("brief for subscription %d: %w", sub.ID, err)
+	}
+	if len(br.Stories) == 0 {
+		// Nothing new matched: a scheduled briefing says nothing rather
+		// than post "nothing matched" into the channel every slot. The
+		// slot is recorded as done with no parts.
+		d, existed, err := b.store.StartDelivery(ctx, digest.Delivery{
+			Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
+			State: digest.DeliveryDone, CreatedAt: b.cfg.Now(), UpdatedAt: b.cfg.Now(),
+		})
+		if err != nil {
+			return digest.Delivery{}, false, fmt.Errorf("start delivery %s: %w", key, err)
+		}
+		return d, existed, nil
 	}
 	msgs := Render(br, slot)
 	if late {
