@@ -83,6 +83,27 @@ func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
 	return cfg, store, nil
 }
 
+// withStore runs f with the config and an open store, and closes the
+// store after.
+func (a *app) withStore(cmd *cobra.Command, f func(ctx context.Context, cfg *Config, store *sqlstore.Store) error) error {
+	cfg, store, err := a.open(cmd.Context())
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	return f(cmd.Context(), cfg, store)
+}
+
+// configOwned explains that a source or topic from the config file (or
+// the built-in defaults) is removed there, not with a command.
+func configOwned(kind, name string, cfg *Config) error {
+	where := "the built-in defaults"
+	if cfg.File != "" {
+		where = "the config file " + cfg.File
+	}
+	return fmt.Errorf("%s %q comes from %s; remove it there (a config file with a `%ss:` list replaces the defaults)", kind, name, where, kind)
+}
+
 // syncSources makes the stored config-file sources match the config:
 // new ones are added, changed ones updated, removed ones deleted (their
 // articles stay). A config source that clashes with a CLI- or chat-added

@@ -258,7 +258,11 @@ func validate(cfg *Config) []fieldError {
 	if f.interval, err = parseDuration(f.DefaultInterval, time.Minute, 7*24*time.Hour); err != nil {
 		bad("$.fetch.interval", "%v", err)
 	}
-	for key, v := range map[string]int{"max_body_mb": f.MaxBodyMB, "per_host": f.PerHost, "concurrency": f.Concurrency, "disable_after": f.DisableAfter, "page_fetches": f.PageFetches} {
+	for _, kv := range []struct {
+		key string
+		v   int
+	}{{"max_body_mb", f.MaxBodyMB}, {"per_host", f.PerHost}, {"concurrency", f.Concurrency}, {"disable_after", f.DisableAfter}, {"page_fetches", f.PageFetches}} {
+		key, v := kv.key, kv.v
 		if v < 0 || v > 10000 {
 			bad("$.fetch."+key, "%d is out of range: want 1 to 10000 (or leave it out for the default)", v)
 		}
@@ -277,7 +281,11 @@ func validate(cfg *Config) []fieldError {
 	if cfg.Schedule.catchUpWindow, err = parseDuration(cfg.Schedule.CatchUpWindow, time.Minute, 7*24*time.Hour); err != nil {
 		bad("$.schedule.catchup_window", "%v", err)
 	}
-	for key, v := range map[string]int{"max_topics": cfg.Discord.MaxTopics, "max_sources": cfg.Discord.MaxSources, "max_subscriptions": cfg.Discord.MaxSubscriptions} {
+	for _, kv := range []struct {
+		key string
+		v   int
+	}{{"max_topics", cfg.Discord.MaxTopics}, {"max_sources", cfg.Discord.MaxSources}, {"max_subscriptions", cfg.Discord.MaxSubscriptions}} {
+		key, v := kv.key, kv.v
 		if v < 0 || v > 1000 {
 			bad("$.discord."+key, "%d is out of range: want 1 to 1000 (or leave it out for the default)", v)
 		}
@@ -285,7 +293,11 @@ func validate(cfg *Config) []fieldError {
 	if cfg.LLM.timeout, err = parseDuration(cfg.LLM.Timeout, time.Second, 10*time.Minute); err != nil {
 		bad("$.llm.timeout", "%v", err)
 	}
-	for key, v := range map[string]int{"input_budget": cfg.LLM.InputBudget, "output_budget": cfg.LLM.OutputBudget} {
+	for _, kv := range []struct {
+		key string
+		v   int
+	}{{"input_budget", cfg.LLM.InputBudget}, {"output_budget", cfg.LLM.OutputBudget}} {
+		key, v := kv.key, kv.v
 		if v < 0 {
 			bad("$.llm."+key, "%d is negative: want a number of tokens (or leave it out for the default)", v)
 		}
@@ -295,16 +307,7 @@ func validate(cfg *Config) []fieldError {
 		tc := &cfg.Topics[i]
 		p := fmt.Sprintf("$.topics[%d]", i)
 		tc.Name = strings.TrimSpace(tc.Name)
-		switch {
-		case tc.Name == "":
-			bad(p, "topic has no name: add `name: short-name`")
-		case !sourceNamePattern.MatchString(tc.Name):
-			bad(p+".name", "topic name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", tc.Name)
-		}
-		if j, dup := topics[tc.Name]; dup && tc.Name != "" {
-			bad(p+".name", "topic name %q is already used by topics[%d]", tc.Name, j)
-		}
-		topics[tc.Name] = i
+		checkName(bad, "topic", p, tc.Name, i, topics)
 		if _, err := digest.ParseQuery(tc.Query); err != nil {
 			bad(p+".query", "topic %q: %v", tc.Name, err)
 		}
@@ -317,16 +320,7 @@ func validate(cfg *Config) []fieldError {
 		s := &cfg.Sources[i]
 		p := fmt.Sprintf("$.sources[%d]", i)
 		s.Name = strings.TrimSpace(s.Name)
-		switch {
-		case s.Name == "":
-			bad(p, "source has no name: add `name: short-name`")
-		case !sourceNamePattern.MatchString(s.Name):
-			bad(p+".name", "source name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", s.Name)
-		}
-		if j, dup := names[s.Name]; dup && s.Name != "" {
-			bad(p+".name", "source name %q is already used by sources[%d]", s.Name, j)
-		}
-		names[s.Name] = i
+		checkName(bad, "source", p, s.Name, i, names)
 		if err := checkHTTPURL(s.URL); err != nil {
 			bad(p+".url", "source %q: %v", s.Name, err)
 		} else if j, dup := urls[s.URL]; dup {
@@ -341,6 +335,21 @@ func validate(cfg *Config) []fieldError {
 		}
 	}
 	return errs
+}
+
+// checkName validates the name of list entry i (a source or topic at
+// YAML path p), recording it in seen to catch duplicates.
+func checkName(bad func(path, format string, args ...any), kind, p, name string, i int, seen map[string]int) {
+	switch {
+	case name == "":
+		bad(p, "%s has no name: add `name: short-name`", kind)
+	case !sourceNamePattern.MatchString(name):
+		bad(p+".name", "%s name %q: use 1-64 lower-case letters, digits, '.', '_' or '-'", kind, name)
+	}
+	if j, dup := seen[name]; dup && name != "" {
+		bad(p+".name", "%s name %q is already used by %ss[%d]", kind, name, kind, j)
+	}
+	seen[name] = i
 }
 
 func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
 )
 
@@ -187,28 +189,20 @@ func (a *app) sourcesRemoveCommand() *cobra.Command {
 		Short: "Remove a source (its stored articles are kept)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			cfg, store, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			src, err := a.findSource(cmd, store, args[0])
-			if err != nil {
-				return err
-			}
-			if src.Origin == digest.OriginConfig {
-				where := "the built-in defaults"
-				if cfg.File != "" {
-					where = "the config file " + cfg.File
+			return a.withStore(cmd, func(ctx context.Context, cfg *Config, store *sqlstore.Store) error {
+				src, err := a.findSource(cmd, store, args[0])
+				if err != nil {
+					return err
 				}
-				return fmt.Errorf("source %q comes from %s; remove it there (a config file with a `sources:` list replaces the defaults)", src.Name, where)
-			}
-			if err := store.RemoveSource(ctx, src.Name); err != nil {
+				if src.Origin == digest.OriginConfig {
+					return configOwned("source", src.Name, cfg)
+				}
+				if err := store.RemoveSource(ctx, src.Name); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "removed source %s; its articles are kept\n", src.Name)
 				return err
-			}
-			_, err = fmt.Fprintf(a.stdout, "removed source %s; its articles are kept\n", src.Name)
-			return err
+			})
 		},
 	}
 }
@@ -219,23 +213,19 @@ func (a *app) sourcesEnableCommand() *cobra.Command {
 		Short: "Re-enable a source disabled after repeated failures, and poll it at the next fetch",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			_, store, err := a.open(ctx)
-			if err != nil {
+			return a.withStore(cmd, func(ctx context.Context, _ *Config, store *sqlstore.Store) error {
+				src, err := a.findSource(cmd, store, args[0])
+				if err != nil {
+					return err
+				}
+				st := src.State
+				st.Disabled, st.Failures, st.NextPoll = false, 0, time.Time{}
+				if err := store.SaveFetchState(ctx, src.ID, st); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "enabled source %s\n", src.Name)
 				return err
-			}
-			defer store.Close()
-			src, err := a.findSource(cmd, store, args[0])
-			if err != nil {
-				return err
-			}
-			st := src.State
-			st.Disabled, st.Failures, st.NextPoll = false, 0, time.Time{}
-			if err := store.SaveFetchState(ctx, src.ID, st); err != nil {
-				return err
-			}
-			_, err = fmt.Fprintf(a.stdout, "enabled source %s\n", src.Name)
-			return err
+			})
 		},
 	}
 }

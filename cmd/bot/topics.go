@@ -240,28 +240,20 @@ func (a *app) topicsRemoveCommand() *cobra.Command {
 		Short: "Remove a topic added with `topics add`",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ctx := cmd.Context()
-			cfg, store, err := a.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			t, err := a.findTopic(ctx, store, args[0])
-			if err != nil {
-				return err
-			}
-			if t.Origin == digest.OriginConfig {
-				where := "the built-in defaults"
-				if cfg.File != "" {
-					where = "the config file " + cfg.File
+			return a.withStore(cmd, func(ctx context.Context, cfg *Config, store *sqlstore.Store) error {
+				t, err := a.findTopic(ctx, store, args[0])
+				if err != nil {
+					return err
 				}
-				return fmt.Errorf("topic %q comes from %s; remove it there (a config file with a `topics:` list replaces the defaults)", t.Name, where)
-			}
-			if err := store.RemoveTopic(ctx, t.Name); err != nil {
+				if t.Origin == digest.OriginConfig {
+					return configOwned("topic", t.Name, cfg)
+				}
+				if err := store.RemoveTopic(ctx, t.Name); err != nil {
+					return err
+				}
+				_, err = fmt.Fprintf(a.stdout, "removed topic %s\n", t.Name)
 				return err
-			}
-			_, err = fmt.Fprintf(a.stdout, "removed topic %s\n", t.Name)
-			return err
+			})
 		},
 	}
 }
