@@ -96,8 +96,10 @@ func TestRunSubscribeAndScheduledPost(t *testing.T) {
 	if string(msgs[0].AllowedMentions) != `{"parse":[],"replied_user":false}` {
 		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
 	}
-	time.Sleep(2500 * time.Millisecond) // every part posted, then two more ticks
-	msgs = srv.Messages(channel)
+	msgs = waitStable(t, srv, channel) // every part posted
+	if len(msgs) == 0 {
+		t.Fatal("no messages")
+	}
 	var all strings.Builder
 	for _, m := range msgs {
 		all.Write(m.Raw)
@@ -108,8 +110,27 @@ func TestRunSubscribeAndScheduledPost(t *testing.T) {
 	if !strings.Contains(all.String(), "Stockholm") {
 		t.Errorf("the scheduled briefing lacks the Stockholm story:\n%s", all.String())
 	}
-	time.Sleep(2500 * time.Millisecond) // more ticks: nothing posted again
+	time.Sleep(2500 * time.Millisecond) // two more ticks: nothing posted again
 	if n := len(srv.Messages(channel)); n != len(msgs) {
 		t.Errorf("%d messages after more ticks, want %d", n, len(msgs))
 	}
+}
+
+// waitStable waits until a channel's message count has not changed for
+// 1.5 s (at most 20 s) and returns the messages.
+func waitStable(t *testing.T, srv *fakediscord.Server, channel string) []fakediscord.Message {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	last, since := -1, time.Now()
+	for time.Now().Before(deadline) {
+		msgs := srv.Messages(channel)
+		if len(msgs) != last {
+			last, since = len(msgs), time.Now()
+		} else if time.Since(since) >= 1500*time.Millisecond {
+			return msgs
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("messages in %s kept changing", channel)
+	return nil
 }
