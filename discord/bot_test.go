@@ -489,8 +489,8 @@ func TestDeliverFindsPartPostedButNotRecorded(t *testing.T) {
 	slot := sub.NextSlot
 	// The second part reaches Discord, but the answer comes too late for
 	// the client, which times out: the part is posted, not recorded.
-	e.bot.session.Client.Timeout = 300 * time.Millisecond
-	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, fakediscord.Fault{Delay: time.Second})
+	e.bot.session.Client.Timeout = 500 * time.Millisecond
+	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, fakediscord.Fault{Delay: 800 * time.Millisecond}) // created before the retry looks for it
 	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
 		t.Fatal(err)
 	}

@@ -229,10 +229,14 @@ func (b *Bot) postPart(ctx context.Context, channelID, ref string, i int, m Mess
 			return "", ctx.Err()
 		}
 		wait *= 2
-		if found, ferr := b.findParts(ctx, channelID, ref); ferr == nil {
-			if id, ok := found[i]; ok {
-				return id, nil
-			}
+		found, ferr := b.findParts(ctx, channelID, ref)
+		if ferr != nil {
+			// Unknown whether the part went out: do not risk a second
+			// copy. The next attempt resumes with recoverParts.
+			return "", fmt.Errorf("%w (and looking for it failed: %v)", err, ferr)
+		}
+		if id, ok := found[i]; ok {
+			return id, nil
 		}
 	}
 }
