@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -92,6 +93,21 @@ func (a *app) withStore(cmd *cobra.Command, f func(ctx context.Context, cfg *Con
 	}
 	defer store.Close()
 	return f(cmd.Context(), cfg, store)
+}
+
+// checkFormat validates a list command's --format.
+func checkFormat(format string) error {
+	if format != "text" && format != "json" {
+		return fmt.Errorf("bad --format %q: want text or json", format)
+	}
+	return nil
+}
+
+// writeJSON writes v as indented JSON, for --format json.
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // configOwned explains that a source or topic from the config file (or

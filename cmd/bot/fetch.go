@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -32,8 +31,8 @@ the database or config is unusable.`,
 		Example: "  briefbot fetch\n  briefbot fetch --source yonhap --format json",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("bad --format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			log, err := a.logger()
 			if err != nil {
@@ -87,9 +86,7 @@ the database or config is unusable.`,
 			slices.SortFunc(results, func(x, y sources.PollResult) int { return strings.Compare(x.Source, y.Source) })
 			total := summarize(results)
 			if format == "json" {
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(struct {
+				if err := writeJSON(a.stdout, struct {
 					Sources []sources.PollResult `json:"sources"`
 					Total   fetchTotal           `json:"total"`
 				}{results, total}); err != nil {

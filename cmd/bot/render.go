@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -16,9 +15,7 @@ import (
 func render(w io.Writer, b digest.Briefing, format string, now time.Time) error {
 	switch format {
 	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(briefingJSON(b))
+		return writeJSON(w, briefingJSON(b))
 	case "markdown":
 		_, err := io.WriteString(w, renderMarkdown(b))
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -36,8 +35,8 @@ func (a *app) sourcesListCommand() *cobra.Command {
 		Short: "List sources with their fetch state",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("bad --format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			_, store, err := a.open(cmd.Context())
 			if err != nil {
@@ -64,9 +63,7 @@ func (a *app) sourcesListCommand() *cobra.Command {
 				for i, s := range srcs {
 					rows[i] = row{s.Name, redact(s.URL), s.Interval.String(), string(s.Origin), sourceState(s), s.State.Failures, s.State.LastSuccess, s.State.NextPoll, s.State.LastError}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tSTATE\tINTERVAL\tORIGIN\tLAST SUCCESS\tURL\tLAST ERROR")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -154,8 +153,8 @@ func (a *app) topicsListCommand() *cobra.Command {
 		Short: "List topics with their queries",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if format != "text" && format != "json" {
-				return fmt.Errorf("bad --format %q: want text or json", format)
+			if err := checkFormat(format); err != nil {
+				return err
 			}
 			_, store, err := a.open(cmd.Context())
 			if err != nil {
@@ -176,9 +175,7 @@ func (a *app) topicsListCommand() *cobra.Command {
 				for i, t := range topics {
 					rows[i] = row{t.Name, t.Query, string(t.Origin)}
 				}
-				enc := json.NewEncoder(a.stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(a.stdout, rows)
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "NAME\tORIGIN\tQUERY")
