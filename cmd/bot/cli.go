@@ -95,6 +95,27 @@ func (a *app) withStore(cmd *cobra.Command, f func(ctx context.Context, cfg *Con
 	return f(cmd.Context(), cfg, store)
 }
 
+// listCommand builds a `list` subcommand with --format text|json; list
+// writes the listing in that format from the open store.
+func (a *app) listCommand(short string, list func(ctx context.Context, store *sqlstore.Store, format string) error) *cobra.Command {
+	var format string
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkFormat(format); err != nil {
+				return err
+			}
+			return a.withStore(cmd, func(ctx context.Context, _ *Config, store *sqlstore.Store) error {
+				return list(ctx, store, format)
+			})
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
 // checkFormat validates a list command's --format.
 func checkFormat(format string) error {
 	if format != "text" && format != "json" {

@@ -29,53 +29,37 @@ func (a *app) sourcesCommand() *cobra.Command {
 }
 
 func (a *app) sourcesListCommand() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List sources with their fetch state",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
+	return a.listCommand("List sources with their fetch state", func(ctx context.Context, store *sqlstore.Store, format string) error {
+		srcs, err := store.Sources(ctx)
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			type row struct {
+				Name        string    `json:"name"`
+				URL         string    `json:"url"`
+				Interval    string    `json:"interval"`
+				Origin      string    `json:"origin"`
+				State       string    `json:"state"`
+				Failures    int       `json:"failures"`
+				LastSuccess time.Time `json:"last_success"`
+				NextPoll    time.Time `json:"next_poll"`
+				LastError   string    `json:"last_error,omitempty"`
 			}
-			_, store, err := a.open(cmd.Context())
-			if err != nil {
-				return err
+			rows := make([]row, len(srcs))
+			for i, s := range srcs {
+				rows[i] = row{s.Name, redact(s.URL), s.Interval.String(), string(s.Origin), sourceState(s), s.State.Failures, s.State.LastSuccess, s.State.NextPoll, s.State.LastError}
 			}
-			defer store.Close()
-			srcs, err := store.Sources(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				type row struct {
-					Name        string    `json:"name"`
-					URL         string    `json:"url"`
-					Interval    string    `json:"interval"`
-					Origin      string    `json:"origin"`
-					State       string    `json:"state"`
-					Failures    int       `json:"failures"`
-					LastSuccess time.Time `json:"last_success"`
-					NextPoll    time.Time `json:"next_poll"`
-					LastError   string    `json:"last_error,omitempty"`
-				}
-				rows := make([]row, len(srcs))
-				for i, s := range srcs {
-					rows[i] = row{s.Name, redact(s.URL), s.Interval.String(), string(s.Origin), sourceState(s), s.State.Failures, s.State.LastSuccess, s.State.NextPoll, s.State.LastError}
-				}
-				return writeJSON(a.stdout, rows)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tSTATE\tINTERVAL\tORIGIN\tLAST SUCCESS\tURL\tLAST ERROR")
-			for _, s := range srcs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, sourceState(s), s.Interval, s.Origin,
-					ago(a.now(), s.State.LastSuccess), redact(s.URL), truncate(s.State.LastError, 80))
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	return cmd
+			return writeJSON(a.stdout, rows)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tSTATE\tINTERVAL\tORIGIN\tLAST SUCCESS\tURL\tLAST ERROR")
+		for _, s := range srcs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, sourceState(s), s.Interval, s.Origin,
+				ago(a.now(), s.State.LastSuccess), redact(s.URL), truncate(s.State.LastError, 80))
+		}
+		return tw.Flush()
+	})
 }
 
 func sourceState(s digest.Source) string {

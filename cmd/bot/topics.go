@@ -147,46 +147,30 @@ kim does not match Kimberly. Example:
 }
 
 func (a *app) topicsListCommand() *cobra.Command {
-	var format string
-	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List topics with their queries",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkFormat(format); err != nil {
-				return err
+	return a.listCommand("List topics with their queries", func(ctx context.Context, store *sqlstore.Store, format string) error {
+		topics, err := store.Topics(ctx)
+		if err != nil {
+			return err
+		}
+		if format == "json" {
+			type row struct {
+				Name   string `json:"name"`
+				Query  string `json:"query"`
+				Origin string `json:"origin"`
 			}
-			_, store, err := a.open(cmd.Context())
-			if err != nil {
-				return err
+			rows := make([]row, len(topics))
+			for i, t := range topics {
+				rows[i] = row{t.Name, t.Query, string(t.Origin)}
 			}
-			defer store.Close()
-			topics, err := store.Topics(cmd.Context())
-			if err != nil {
-				return err
-			}
-			if format == "json" {
-				type row struct {
-					Name   string `json:"name"`
-					Query  string `json:"query"`
-					Origin string `json:"origin"`
-				}
-				rows := make([]row, len(topics))
-				for i, t := range topics {
-					rows[i] = row{t.Name, t.Query, string(t.Origin)}
-				}
-				return writeJSON(a.stdout, rows)
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tORIGIN\tQUERY")
-			for _, t := range topics {
-				fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, t.Origin, t.Query)
-			}
-			return tw.Flush()
-		},
-	}
-	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
-	return cmd
+			return writeJSON(a.stdout, rows)
+		}
+		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tORIGIN\tQUERY")
+		for _, t := range topics {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", t.Name, t.Origin, t.Query)
+		}
+		return tw.Flush()
+	})
 }
 
 func (a *app) topicsAddCommand() *cobra.Command {
