@@ -13,12 +13,20 @@ const (
 	CatchUpSkip = "skip" // skip missed slots
 )
 
+// What a scheduled slot with nothing new posts.
+const (
+	NothingNewSkip = "skip" // post nothing (the default)
+	NothingNewPost = "post" // post a one-line "nothing new"
+)
+
 // Subscription is a channel's standing order for briefings on a topic.
 type Subscription struct {
 	ID        int64
 	GuildID   string
 	ChannelID string
-	TopicID   int64
+	// TopicID is 0 once the topic is removed; the subscription is then
+	// paused.
+	TopicID int64
 	// Topic is the topic's name, for display.
 	Topic string
 	// Schedule is as the user wrote it: "daily 08:00", "weekdays 07:30",
@@ -29,6 +37,8 @@ type Subscription struct {
 	Language string
 	// CatchUp is CatchUpLate or CatchUpSkip.
 	CatchUp string
+	// NothingNew is NothingNewSkip or NothingNewPost ("" means skip).
+	NothingNew string
 	// NextSlot is the next local slot time at which a briefing is due.
 	NextSlot time.Time
 	// LastDelivered is the slot of the last completed delivery.
@@ -63,7 +73,10 @@ type Delivery struct {
 	MessageIDs []string
 	// Payload is the rendered briefing, opaque to the store, so a resumed
 	// delivery posts exactly the parts it planned.
-	Payload   []byte
+	Payload []byte
+	// Articles are the IDs of the articles the briefing carries: once
+	// recorded, the subscription has seen them (see SeenArticles).
+	Articles  []string
 	State     string
 	Error     string
 	CreatedAt time.Time
@@ -91,6 +104,15 @@ type SubscriptionStore interface {
 	// UpdateSubscription saves NextSlot, LastDelivered, Paused and
 	// PauseReason of a subscription, found by ID.
 	UpdateSubscription(ctx context.Context, s Subscription) error
+	// AdvanceSubscription sets a subscription's NextSlot only, so that it
+	// never undoes a pause or a delivery recorded meanwhile.
+	AdvanceSubscription(ctx context.Context, id int64, next time.Time) error
+	// PauseSubscription pauses a subscription with a reason for people.
+	PauseSubscription(ctx context.Context, id int64, reason string) error
+	// SeenArticles returns the IDs of the articles carried by the
+	// subscription's deliveries of slots at or after since that did not
+	// fail.
+	SeenArticles(ctx context.Context, subscriptionID int64, since time.Time) (map[string]bool, error)
 	// RemoveSubscription deletes a subscription of the guild by ID.
 	RemoveSubscription(ctx context.Context, guildID string, id int64) error
 	// DueSubscriptions returns unpaused subscriptions whose NextSlot is at
@@ -104,7 +126,8 @@ type SubscriptionStore interface {
 	// Parts must be recorded in order.
 	RecordPart(ctx context.Context, key string, index int, messageID string) error
 	// FinishDelivery sets a delivery's final state (DeliveryDone or
-	// DeliveryFailed) and error text.
+	// DeliveryFailed) and error text. A delivery done with parts moves its
+	// subscription's LastDelivered up to its slot.
 	FinishDelivery(ctx context.Context, key, state, errText string) error
 	// Delivery returns a delivery by key.
 	Delivery(ctx context.Context, key string) (Delivery, error)

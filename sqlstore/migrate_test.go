@@ -1,6 +1,9 @@
 package sqlstore
 
 import (
+	"database/sql"
+	"io/fs"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -59,5 +62,67 @@ func TestEmbeddedMigrationsLoad(t *testing.T) {
 	}
 	if ms[0].name != "0001_init.sql" {
 		t.Errorf("first migration: got %q, want 0001_init.sql", ms[0].name)
+	}
+}
+
+// TestMigrationKeepsDeliveryLinks upgrades a version 4 database (whose
+// subscriptions table 0005 rebuilds) and checks that subscriptions and
+// their deliveries' links survive.
+func TestMigrationKeepsDeliveryLinks(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "v4.db")
+	d := sqliteDialect()
+	full := d.migrations
+	v4 := fstest.MapFS{}
+	for _, name := range []string{"0001_init.sql", "0002_topics.sql", "0003_subscriptions.sql", "0004_delivery_payload.sql"} {
+		body, err := fs.ReadFile(full, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v4[name] = &fstest.MapFile{Data: body}
+	}
+	source, err := sqliteSource(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open(d.driver, source)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.migrations = v4
+	if err := migrate(ctx, db, d); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO topics (id, name, query, created_at) VALUES (7, 'korea', 'korea', 0)`,
+		`INSERT INTO subscriptions (id, guild_id, channel_id, topic_id, schedule, time_zone, catch_up, created_at)
+			VALUES (3, 'g1', 'c1', 7, 'daily 08:00', 'UTC', 'skip', 0)`,
+		`INSERT INTO deliveries (key, subscription_id, channel_id, slot, parts, state, created_at, updated_at)
+			VALUES ('sub:3:x', 3, 'c1', 0, 1, 'done', 0, 0)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	sub, err := s.Subscription(ctx, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sub.TopicID != 7 || sub.Topic != "korea" || sub.CatchUp != "skip" || sub.NothingNew != "skip" {
+		t.Errorf("migrated subscription: %+v", sub)
+	}
+	del, err := s.Delivery(ctx, "sub:3:x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if del.SubscriptionID != 3 {
+		t.Errorf("migrated delivery's subscription: %d, want 3", del.SubscriptionID)
 	}
 }

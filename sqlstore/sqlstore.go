@@ -33,6 +33,7 @@ type Store struct {
 
 	db      *sql.DB
 	dialect dialect
+	dsn     string
 }
 
 // Open opens the database named by dsn, brings its schema up to date and
@@ -63,7 +64,32 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
 	}
-	return &Store{Now: time.Now, db: db, dialect: d}, nil
+	return &Store{Now: time.Now, db: db, dialect: d, dsn: dsn}, nil
+}
+
+// JobsDB returns a second connection pool on the same database for the
+// job queue, with one connection: River's SQLite driver serializes its own
+// work that way, and its polling then never holds more than one of the
+// store's write slots. The caller closes it. An in-memory database has
+// only its one pool, which is returned (do not close it then).
+func (s *Store) JobsDB(ctx context.Context) (db *sql.DB, shared bool, err error) {
+	if s.dsn == ":memory:" {
+		return s.db, true, nil
+	}
+	_, source, err := resolve(s.dsn)
+	if err != nil {
+		return nil, false, err
+	}
+	db, err = sql.Open(s.dialect.driver, source)
+	if err != nil {
+		return nil, false, fmt.Errorf("sqlstore: open jobs pool: %w", err)
+	}
+	db.SetMaxOpenConns(1)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, false, fmt.Errorf("sqlstore: open jobs pool: %w", err)
+	}
+	return db, false, nil
 }
 
 // Close closes the database. Calls in flight finish first.

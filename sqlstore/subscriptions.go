@@ -15,11 +15,12 @@ var _ digest.SubscriptionStore = (*Store)(nil)
 
 // subscriptionColumns lists the columns scanSubscription reads, in order,
 // from subscriptions s joined with topics t.
-const subscriptionColumns = `s.id, s.guild_id, s.channel_id, s.topic_id, t.name, s.schedule, s.time_zone,
-	s.language, s.catch_up, s.next_slot, s.last_delivered, s.paused, s.pause_reason, s.created_by, s.created_at`
+const subscriptionColumns = `s.id, s.guild_id, s.channel_id, COALESCE(s.topic_id, 0), COALESCE(t.name, s.topic_name),
+	s.schedule, s.time_zone, s.language, s.catch_up, s.nothing_new, s.next_slot, s.last_delivered, s.paused,
+	s.pause_reason, s.created_by, s.created_at`
 
 // subscriptionFrom is the FROM clause subscriptionColumns read.
-const subscriptionFrom = ` FROM subscriptions s JOIN topics t ON t.id = s.topic_id`
+const subscriptionFrom = ` FROM subscriptions s LEFT JOIN topics t ON t.id = s.topic_id`
 
 // scanSubscription reads one row of subscriptionColumns.
 func scanSubscription(row interface{ Scan(...any) error }) (digest.Subscription, error) {
@@ -29,7 +30,7 @@ func scanSubscription(row interface{ Scan(...any) error }) (digest.Subscription,
 		created                 int64
 	)
 	err := row.Scan(&sub.ID, &sub.GuildID, &sub.ChannelID, &sub.TopicID, &sub.Topic, &sub.Schedule, &sub.TimeZone,
-		&sub.Language, &sub.CatchUp, &nextSlot, &lastDelivered, &sub.Paused, &sub.PauseReason, &sub.CreatedBy, &created)
+		&sub.Language, &sub.CatchUp, &sub.NothingNew, &nextSlot, &lastDelivered, &sub.Paused, &sub.PauseReason, &sub.CreatedBy, &created)
 	if err != nil {
 		return digest.Subscription{}, err
 	}
@@ -120,6 +121,13 @@ func (s *Store) AddSubscription(ctx context.Context, sub digest.Subscription) (d
 		return digest.Subscription{}, fmt.Errorf("sqlstore: add %s: catch-up policy %q is neither %q nor %q",
 			what, sub.CatchUp, digest.CatchUpLate, digest.CatchUpSkip)
 	}
+	if sub.NothingNew == "" {
+		sub.NothingNew = digest.NothingNewSkip
+	}
+	if sub.NothingNew != digest.NothingNewSkip && sub.NothingNew != digest.NothingNewPost {
+		return digest.Subscription{}, fmt.Errorf("sqlstore: add %s: nothing-new option %q is neither %q nor %q",
+			what, sub.NothingNew, digest.NothingNewSkip, digest.NothingNewPost)
+	}
 	if sub.CreatedAt.IsZero() {
 		sub.CreatedAt = s.Now()
 	}
@@ -127,13 +135,13 @@ func (s *Store) AddSubscription(ctx context.Context, sub digest.Subscription) (d
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		var id int64
 		err := tx.QueryRowContext(ctx, `INSERT INTO subscriptions (
-				guild_id, channel_id, topic_id, schedule, time_zone, language, catch_up,
+				guild_id, channel_id, topic_id, topic_name, schedule, time_zone, language, catch_up, nothing_new,
 				next_slot, last_delivered, paused, pause_reason, created_by, created_at
-			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+			) VALUES ($1, $2, $3, COALESCE((SELECT name FROM topics WHERE id = $3), ''), $4, $5, $6, $7, $14, $8, $9, $10, $11, $12, $13)
 			RETURNING id`,
 			sub.GuildID, sub.ChannelID, sub.TopicID, sub.Schedule, sub.TimeZone, sub.Language, sub.CatchUp,
 			millis(sub.NextSlot), millis(sub.LastDelivered), sub.Paused, sub.PauseReason, sub.CreatedBy,
-			sub.CreatedAt.UnixMilli(),
+			sub.CreatedAt.UnixMilli(), sub.NothingNew,
 		).Scan(&id)
 		if err != nil {
 			return err
@@ -164,6 +172,59 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub digest.Subscription)
 		return fmt.Errorf("sqlstore: update subscription id %d: %w", sub.ID, err)
 	}
 	return affectedOne(res, fmt.Sprintf("subscription id %d", sub.ID))
+}
+
+// AdvanceSubscription sets the NextSlot of the subscription with the
+// given ID, and nothing else, so that a tick never undoes a pause or a
+// LastDelivered recorded meanwhile. An unknown ID yields an error wrapping
+// digest.ErrNotFound.
+func (s *Store) AdvanceSubscription(ctx context.Context, id int64, next time.Time) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE subscriptions SET next_slot = $1 WHERE id = $2`, millis(next), id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: advance subscription id %d: %w", id, err)
+	}
+	return affectedOne(res, fmt.Sprintf("subscription id %d", id))
+}
+
+// PauseSubscription pauses the subscription with the given ID, with a
+// reason for people. An unknown ID yields an error wrapping
+// digest.ErrNotFound.
+func (s *Store) PauseSubscription(ctx context.Context, id int64, reason string) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE subscriptions SET paused = 1, pause_reason = $1 WHERE id = $2`, reason, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: pause subscription id %d: %w", id, err)
+	}
+	return affectedOne(res, fmt.Sprintf("subscription id %d", id))
+}
+
+// SeenArticles returns the IDs of the articles carried by the deliveries
+// of the subscription with the given ID whose slot is at or after since
+// and whose state is not failed (pending ones will be posted).
+func (s *Store) SeenArticles(ctx context.Context, subscriptionID int64, since time.Time) (map[string]bool, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT articles FROM deliveries
+		WHERE subscription_id = $1 AND slot >= $2 AND state <> 'failed'`, subscriptionID, since.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: articles seen by subscription id %d: %w", subscriptionID, err)
+	}
+	defer rows.Close()
+	seen := make(map[string]bool)
+	for rows.Next() {
+		var raw string
+		if err := rows.Scan(&raw); err != nil {
+			return nil, fmt.Errorf("sqlstore: articles seen by subscription id %d: %w", subscriptionID, err)
+		}
+		ids, err := decodeMessageIDs(raw)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: articles seen by subscription id %d: %w", subscriptionID, err)
+		}
+		for _, id := range ids {
+			seen[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: articles seen by subscription id %d: %w", subscriptionID, err)
+	}
+	return seen, nil
 }
 
 // RemoveSubscription deletes the subscription with the given ID if it
@@ -197,7 +258,7 @@ func (s *Store) DueSubscriptions(ctx context.Context, now time.Time) ([]digest.S
 }
 
 // deliveryColumns lists the columns scanDelivery reads, in order.
-const deliveryColumns = `key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload`
+const deliveryColumns = `key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload, articles`
 
 // scanDelivery reads one row of deliveryColumns.
 func scanDelivery(row interface{ Scan(...any) error }) (digest.Delivery, error) {
@@ -206,14 +267,18 @@ func scanDelivery(row interface{ Scan(...any) error }) (digest.Delivery, error) 
 		subscriptionID   sql.NullInt64
 		slot             sql.NullInt64
 		messageIDs       string
+		articles         string
 		created, updated int64
 	)
 	err := row.Scan(&d.Key, &subscriptionID, &d.ChannelID, &slot, &d.Parts, &messageIDs, &d.State, &d.Error,
-		&created, &updated, &d.Payload)
+		&created, &updated, &d.Payload, &articles)
 	if err != nil {
 		return digest.Delivery{}, err
 	}
 	if d.MessageIDs, err = decodeMessageIDs(messageIDs); err != nil {
+		return digest.Delivery{}, err
+	}
+	if d.Articles, err = decodeMessageIDs(articles); err != nil {
 		return digest.Delivery{}, err
 	}
 	d.SubscriptionID = subscriptionID.Int64
@@ -290,6 +355,10 @@ func (s *Store) StartDelivery(ctx context.Context, d digest.Delivery) (stored di
 	if err != nil {
 		return digest.Delivery{}, false, fmt.Errorf("sqlstore: start delivery %q: %w", d.Key, err)
 	}
+	articles, err := encodeMessageIDs(d.Articles)
+	if err != nil {
+		return digest.Delivery{}, false, fmt.Errorf("sqlstore: start delivery %q: %w", d.Key, err)
+	}
 	if d.CreatedAt.IsZero() {
 		d.CreatedAt = s.Now()
 	}
@@ -300,11 +369,11 @@ func (s *Store) StartDelivery(ctx context.Context, d digest.Delivery) (stored di
 	// recording the key; the SELECT then reads whichever row won.
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO deliveries (
-				key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload
-			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+				key, subscription_id, channel_id, slot, parts, message_ids, state, error, created_at, updated_at, payload, articles
+			) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 			ON CONFLICT (key) DO NOTHING`,
 			d.Key, nullID(d.SubscriptionID), d.ChannelID, millis(d.Slot), d.Parts, ids, d.State, d.Error,
-			d.CreatedAt.UnixMilli(), d.UpdatedAt.UnixMilli(), d.Payload)
+			d.CreatedAt.UnixMilli(), d.UpdatedAt.UnixMilli(), d.Payload, articles)
 		if err != nil {
 			return err
 		}
@@ -406,12 +475,30 @@ func (s *Store) FinishDelivery(ctx context.Context, key, state, errText string) 
 		return fmt.Errorf("sqlstore: finish delivery %q: state %q is neither %q nor %q",
 			key, state, digest.DeliveryDone, digest.DeliveryFailed)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE deliveries SET state = $1, error = $2, updated_at = $3 WHERE key = $4`,
-		state, errText, s.Now().UnixMilli(), key)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = $1, error = $2, updated_at = $3 WHERE key = $4`,
+			state, errText, s.Now().UnixMilli(), key)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("delivery %q: %w", key, digest.ErrNotFound)
+		}
+		if state != digest.DeliveryDone {
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE subscriptions SET last_delivered = d.slot
+			FROM deliveries d
+			WHERE d.key = $1 AND d.parts > 0 AND subscriptions.id = d.subscription_id
+				AND (subscriptions.last_delivered IS NULL OR subscriptions.last_delivered < d.slot)`, key)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: finish delivery %q: %w", key, err)
 	}
-	return affectedOne(res, fmt.Sprintf("delivery %q", key))
+	return nil
 }
 
 // Delivery returns the delivery with the given key, or an error wrapping

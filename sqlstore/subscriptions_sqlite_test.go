@@ -42,8 +42,8 @@ func TestSubscriptionQueriesUseIndexes(t *testing.T) {
 			noSort: true,
 		},
 		{
-			name:  "subscriptions of a topic, for the cascade",
-			query: `DELETE FROM subscriptions WHERE topic_id = $1`,
+			name:  "subscriptions of a topic, paused and orphaned when it is removed",
+			query: `UPDATE subscriptions SET topic_id = NULL WHERE topic_id = $1`,
 			args:  []any{topic.ID},
 			want:  []string{"subscriptions_topic (topic_id=?)"},
 		},
@@ -51,7 +51,7 @@ func TestSubscriptionQueriesUseIndexes(t *testing.T) {
 			name:  "deliveries of a subscription, for the cascade",
 			query: `UPDATE deliveries SET subscription_id = NULL WHERE subscription_id = $1`,
 			args:  []any{1},
-			want:  []string{"deliveries_subscription (subscription_id=?)"},
+			want:  []string{"deliveries_subscription_slot (subscription_id=?)"},
 		},
 		{
 			name:  "delivery by key",

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/briefbot/briefbot/digest"
 )
@@ -111,6 +112,7 @@ func testAddSubscription(t *testing.T, s *Store) {
 				Schedule: "daily 08:00", TimeZone: "Asia/Seoul", Language: "ko", CatchUp: digest.CatchUpSkip,
 				NextSlot: t0.Add(time.Hour), LastDelivered: t0.Add(-23 * time.Hour),
 				Paused: true, PauseReason: "missing access", CreatedBy: "user-1", CreatedAt: t0,
+				NothingNew: digest.NothingNewSkip,
 			},
 		},
 		{
@@ -120,7 +122,7 @@ func testAddSubscription(t *testing.T, s *Store) {
 			},
 			want: digest.Subscription{
 				GuildID: "g1", ChannelID: "c2", TopicID: korea.ID, Topic: "korea", Schedule: "every 6h",
-				CatchUp: digest.CatchUpLate, CreatedAt: t0.Add(2 * time.Hour),
+				CatchUp: digest.CatchUpLate, NothingNew: digest.NothingNewSkip, CreatedAt: t0.Add(2 * time.Hour),
 			},
 		},
 		{
@@ -134,7 +136,7 @@ func testAddSubscription(t *testing.T, s *Store) {
 			want: digest.Subscription{
 				GuildID: "g1", ChannelID: "c3", TopicID: korea.ID, Topic: "korea", Schedule: "0 7 * * 1-5",
 				CatchUp: digest.CatchUpLate, NextSlot: t0.Add(time.Millisecond), LastDelivered: t0.Add(-time.Hour),
-				CreatedAt: t0,
+				CreatedAt: t0, NothingNew: digest.NothingNewSkip,
 			},
 		},
 	}
@@ -388,34 +390,45 @@ func testRemoveTopicSubscriptions(t *testing.T, s *Store) {
 	ctx := t.Context()
 	korea := mustAddTopic(t, s, "korea", "korea")
 	japan := mustAddTopic(t, s, "japan", "japan")
-	gone1 := mustAddSubscription(t, s, newSubscription("g1", "c1", korea, "daily 08:00"))
-	gone2 := mustAddSubscription(t, s, newSubscription("g2", "c2", korea, "every 6h"))
+	orphan1 := mustAddSubscription(t, s, newSubscription("g1", "c1", korea, "daily 08:00"))
+	orphan2 := mustAddSubscription(t, s, newSubscription("g2", "c2", korea, "every 6h"))
 	kept := mustAddSubscription(t, s, newSubscription("g1", "c1", japan, "daily 08:00"))
 	d := mustStartDelivery(t, s, digest.Delivery{
-		Key: digest.DeliveryKey(gone1.ID, t0), SubscriptionID: gone1.ID, ChannelID: "c1", Slot: t0, Parts: 2,
+		Key: digest.DeliveryKey(orphan1.ID, t0), SubscriptionID: orphan1.ID, ChannelID: "c1", Slot: t0, Parts: 2,
 	})
 
 	if err := s.RemoveTopic(ctx, "korea"); err != nil {
 		t.Fatal(err)
 	}
-	for _, id := range []int64{gone1.ID, gone2.ID} {
-		if _, err := s.Subscription(ctx, id); !errors.Is(err, digest.ErrNotFound) {
-			t.Errorf("Subscription %d of the removed topic: got %v, want %v", id, err, digest.ErrNotFound)
+	// The topic's subscriptions stay, paused with the reason, and keep
+	// the topic's name for display.
+	for _, sub := range []digest.Subscription{orphan1, orphan2} {
+		got, err := s.Subscription(ctx, sub.ID)
+		if err != nil {
+			t.Fatalf("Subscription %d of the removed topic: %v", sub.ID, err)
+		}
+		want := sub
+		want.TopicID, want.Paused = 0, true
+		want.PauseReason = "topic korea was removed; unsubscribe, or subscribe to another topic"
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("subscription of a removed topic (-got +want):\n%s", diff)
 		}
 	}
-	got, err := s.Subscriptions(ctx, "")
-	if err != nil {
-		t.Fatal(err)
+	if got, err := s.Subscription(ctx, kept.ID); err != nil || got.Paused {
+		t.Errorf("subscription of another topic: %+v, %v", got, err)
 	}
-	if diff := cmp.Diff(got, []digest.Subscription{kept}); diff != "" {
-		t.Errorf("Subscriptions after removing a topic (-got +want):\n%s", diff)
+	if due, err := s.DueSubscriptions(ctx, t0.Add(1000*time.Hour)); err != nil || len(due) != 1 || due[0].ID != kept.ID {
+		t.Errorf("DueSubscriptions after removing a topic: %v, %v; want only %d", due, err, kept.ID)
 	}
 	gotD, err := s.Delivery(ctx, d.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotD.SubscriptionID != 0 {
-		t.Errorf("delivery of a cascaded subscription: SubscriptionID %d, want 0", gotD.SubscriptionID)
+	if gotD.SubscriptionID != orphan1.ID {
+		t.Errorf("delivery of an orphaned subscription: SubscriptionID %d, want %d", gotD.SubscriptionID, orphan1.ID)
+	}
+	if err := s.RemoveTopic(ctx, "korea"); !errors.Is(err, digest.ErrNotFound) {
+		t.Errorf("RemoveTopic again: %v, want %v", err, digest.ErrNotFound)
 	}
 }
 
@@ -805,5 +818,84 @@ func testConcurrentStartDelivery(t *testing.T, s *Store) {
 	}
 	if diff := cmp.Diff(got, want); diff != "" {
 		t.Errorf("Delivery (-got +want):\n%s", diff)
+	}
+}
+
+func testAdvanceAndPauseSubscription(t *testing.T, s *Store) {
+	ctx := t.Context()
+	korea := mustAddTopic(t, s, "korea", "korea")
+	sub := mustAddSubscription(t, s, newSubscription("g1", "c1", korea, "daily 08:00"))
+	if err := s.PauseSubscription(ctx, sub.ID, "can't post"); err != nil {
+		t.Fatal(err)
+	}
+	// Advancing after the pause keeps the pause: it writes NextSlot only.
+	if err := s.AdvanceSubscription(ctx, sub.ID, t0.Add(5*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Subscription(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Paused || got.PauseReason != "can't post" || !got.NextSlot.Equal(t0.Add(5*time.Hour)) {
+		t.Errorf("after pause and advance: paused %v %q, next %v", got.Paused, got.PauseReason, got.NextSlot)
+	}
+	for name, err := range map[string]error{
+		"advance": s.AdvanceSubscription(ctx, 999, t0),
+		"pause":   s.PauseSubscription(ctx, 999, "x"),
+	} {
+		if !errors.Is(err, digest.ErrNotFound) {
+			t.Errorf("%s unknown subscription: %v, want %v", name, err, digest.ErrNotFound)
+		}
+	}
+}
+
+func testSeenArticles(t *testing.T, s *Store) {
+	ctx := t.Context()
+	korea := mustAddTopic(t, s, "korea", "korea")
+	sub := mustAddSubscription(t, s, newSubscription("g1", "c1", korea, "every 6h"))
+	other := mustAddSubscription(t, s, newSubscription("g1", "c2", korea, "every 6h"))
+	start := func(subID int64, slot time.Time, parts int, articles ...string) string {
+		d := mustStartDelivery(t, s, digest.Delivery{
+			Key: digest.DeliveryKey(subID, slot), SubscriptionID: subID, ChannelID: "c1", Slot: slot,
+			Parts: parts, Articles: articles,
+		})
+		if diff := cmp.Diff(d.Articles, articles, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("stored articles (-got +want):\n%s", diff)
+		}
+		return d.Key
+	}
+	old := start(sub.ID, t0.Add(-48*time.Hour), 1, "a-old")
+	done := start(sub.ID, t0, 1, "a1", "a2")
+	failed := start(sub.ID, t0.Add(6*time.Hour), 1, "a3")
+	start(sub.ID, t0.Add(12*time.Hour), 1, "a4") // pending: will be posted
+	empty := start(sub.ID, t0.Add(18*time.Hour), 0)
+	start(other.ID, t0, 1, "b1")
+	for key, state := range map[string]string{old: digest.DeliveryDone, done: digest.DeliveryDone, failed: digest.DeliveryFailed, empty: digest.DeliveryDone} {
+		if err := s.FinishDelivery(ctx, key, state, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	seen, err := s.SeenArticles(ctx, sub.ID, t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(seen, map[string]bool{"a1": true, "a2": true, "a4": true}); diff != "" {
+		t.Errorf("SeenArticles (-got +want):\n%s", diff)
+	}
+	// LastDelivered is the latest done delivery that posted something:
+	// not the failed one, the pending one, nor the empty one.
+	got, err := s.Subscription(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.LastDelivered.Equal(t0) {
+		t.Errorf("LastDelivered = %v, want %v", got.LastDelivered, t0)
+	}
+	// Finishing an older delivery late never moves it back.
+	if err := s.FinishDelivery(ctx, old, digest.DeliveryDone, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.Subscription(ctx, sub.ID); !got.LastDelivered.Equal(t0) {
+		t.Errorf("LastDelivered after an older delivery = %v, want %v", got.LastDelivered, t0)
 	}
 }

@@ -122,11 +122,27 @@ func (s *Store) UpdateTopic(ctx context.Context, t digest.Topic) error {
 // RemoveTopic deletes the topic with the given name and its article
 // matches. An unknown name yields an error wrapping digest.ErrNotFound.
 func (s *Store) RemoveTopic(ctx context.Context, name string) error {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM topics WHERE name = $1`, name)
+	reason := fmt.Sprintf("topic %s was removed; unsubscribe, or subscribe to another topic", name)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET paused = 1, pause_reason = $1
+			WHERE topic_id = (SELECT id FROM topics WHERE name = $2)`, reason, name); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM topics WHERE name = $1`, name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return fmt.Errorf("topic %q: %w", name, digest.ErrNotFound)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: remove topic %q: %w", name, err)
 	}
-	return affectedOne(res, fmt.Sprintf("topic %q", name))
+	return nil
 }
 
 // SetArticleTopics records that the article matches exactly the topics
