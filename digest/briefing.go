@@ -19,6 +19,9 @@ type Story struct {
 	Articles []Article
 	// Score ranks stories in a briefing; higher is more important.
 	Score float64
+	// Update marks a story the channel received before: Articles are
+	// then only its new ones (see WhatsNew).
+	Update bool
 }
 
 // Outlets returns how many independent outlets the story has: articles

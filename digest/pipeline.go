@@ -93,24 +93,40 @@ type BriefOptions struct {
 // Build fails only when ctx is done; a summarizer failure falls back to
 // the extractive summarizer and is recorded in FallbackReason.
 func (b *Builder) Build(ctx context.Context, sel Selection, articles []Article, opts BriefOptions) (Briefing, error) {
+	return b.Write(ctx, sel, b.Stories(sel, articles, opts), len(articles), opts)
+}
+
+// Stories clusters selected articles into stories and ranks them, best
+// first: the part of Build that does not depend on who reads the briefing.
+func (b *Builder) Stories(sel Selection, articles []Article, opts BriefOptions) []Story {
+	if len(articles) == 0 {
+		return nil
+	}
+	stories := Cluster(articles, opts.Cluster)
+	Rank(stories, b.Now(), titleRelevance(sel.Query))
+	return stories
+}
+
+// Write summarizes the top stories of a ranked list (see Stories) into a
+// briefing; matched is how many articles were selected. It fails only
+// when ctx is done, as Build does.
+func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, matched int, opts BriefOptions) (Briefing, error) {
 	opts = opts.withDefaults()
 	br := Briefing{
 		Query:      sel.Query,
 		From:       sel.From,
 		To:         sel.To,
 		Language:   opts.Language,
-		Matched:    len(articles),
+		Matched:    matched,
 		Summarizer: SummarizerExtractive,
 	}
 	if sel.Topic != nil {
 		br.Topic = sel.Topic.Name
 	}
-	if len(articles) == 0 {
+	if len(stories) == 0 {
 		br.Lede = "Nothing matched " + br.scope() + "."
 		return br, nil
 	}
-	stories := Cluster(articles, opts.Cluster)
-	Rank(stories, b.Now(), titleRelevance(sel.Query))
 	// Sentences recurring across stories are site boilerplate.
 	ext := b.Extractive.WithStories(stories)
 	if len(stories) > opts.MaxStories {

@@ -73,6 +73,9 @@ type Config struct {
 	Transport http.RoundTripper
 	// Timeout bounds each REST call (default 30s).
 	Timeout time.Duration
+	// LateAfter is how long after its slot a briefing is posted before it
+	// says it is late (default 5m).
+	LateAfter time.Duration
 }
 
 // ErrBadToken reports that Discord rejected the bot token.
@@ -120,6 +123,9 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = 30 * time.Second
+	}
+	if cfg.LateAfter <= 0 {
+		cfg.LateAfter = 5 * time.Minute
 	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {

@@ -410,6 +410,30 @@ func (e *env) subscription() digest.Subscription {
 	return sub
 }
 
+// deliver does what the build and deliver jobs do for one slot: build
+// and record the briefing unless the slot is recorded already, then post
+// it (resuming when it was recorded before), and reload sub.
+func (e *env) deliver(sub *digest.Subscription, slot time.Time) error {
+	ctx := context.Background()
+	key := digest.DeliveryKey(sub.ID, slot.In(mustZone(e.t, sub.TimeZone)))
+	_, err := e.store.Delivery(ctx, key)
+	resume := err == nil
+	if errors.Is(err, digest.ErrNotFound) {
+		br, err := e.svc.Brief(ctx, BriefRequest{GuildID: sub.GuildID, Topic: sub.Topic, Since: 24 * time.Hour, To: slot}, nil)
+		if err != nil {
+			return err
+		}
+		if _, _, err := e.bot.Record(ctx, *sub, slot, br); err != nil {
+			return err
+		}
+	}
+	err = e.bot.Post(ctx, *sub, slot, resume)
+	if got, gerr := e.store.Subscription(ctx, sub.ID); gerr == nil {
+		*sub = got
+	}
+	return err
+}
+
 func TestDeliverOnceWith429(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &fakeService{stories: 2})
@@ -417,10 +441,10 @@ func TestDeliverOnceWith429(t *testing.T) {
 	sub := e.subscription()
 	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{Status: 429, RetryAfter: 0.2})
 	slot := sub.NextSlot
-	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+	if err := e.deliver(&sub, slot); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+	if err := e.deliver(&sub, slot); err != nil {
 		t.Fatal(err)
 	}
 	msgs := e.srv.Messages(testChannel)
@@ -444,7 +468,7 @@ func TestDeliverResumesHalfPostedBriefing(t *testing.T) {
 	// The second part fails with 500 every time the first bot tries it.
 	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, // first part passes
 		fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500}, fakediscord.Fault{Status: 500})
-	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err == nil {
+	if err := e.deliver(&sub, slot); err == nil {
 		t.Fatal("delivery through repeated 500s succeeded")
 	}
 	if n := len(e.srv.Messages(testChannel)); n != 1 {
@@ -455,7 +479,7 @@ func TestDeliverResumesHalfPostedBriefing(t *testing.T) {
 	e.stop()
 	e.bot = e.newBot()
 	e.start()
-	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+	if err := e.deliver(&sub, slot); err != nil {
 		t.Fatal(err)
 	}
 	msgs := e.srv.Messages(testChannel)
@@ -491,7 +515,7 @@ func TestDeliverFindsPartPostedButNotRecorded(t *testing.T) {
 	// the client, which times out: the part is posted, not recorded.
 	e.bot.session.Client.Timeout = 500 * time.Millisecond
 	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{}, fakediscord.Fault{Delay: 800 * time.Millisecond}) // created before the retry looks for it
-	if err := e.bot.Deliver(context.Background(), &sub, slot, false); err != nil {
+	if err := e.deliver(&sub, slot); err != nil {
 		t.Fatal(err)
 	}
 	msgs := e.srv.Messages(testChannel)
@@ -513,7 +537,7 @@ func TestDeliverSkipsWhenNothingNew(t *testing.T) {
 	e := newEnv(t, &fakeService{stories: 0})
 	e.start()
 	sub := e.subscription()
-	if err := e.bot.Deliver(context.Background(), &sub, sub.NextSlot, false); err != nil {
+	if err := e.deliver(&sub, sub.NextSlot); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(e.srv.Messages(testChannel)); n != 0 {
@@ -531,7 +555,7 @@ func TestDeliverPausesOnForbiddenChannel(t *testing.T) {
 	e.start()
 	sub := e.subscription()
 	e.srv.MarkChannelForbidden(testChannel)
-	if err := e.bot.Deliver(context.Background(), &sub, sub.NextSlot, false); err != nil {
+	if err := e.deliver(&sub, sub.NextSlot); err != nil {
 		t.Fatal(err)
 	}
 	if !sub.Paused || !strings.Contains(sub.PauseReason, "can't post") {

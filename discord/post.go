@@ -15,130 +15,171 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-// Deliver posts the briefing of a subscription's slot to its channel,
-// exactly once: the delivery is recorded before posting and each part as
-// it is posted, so a repeat of the same slot posts nothing and a
-// delivery interrupted half-way posts only its missing parts. late marks
-// a catch-up post after downtime.
+// Record renders the briefing of a subscription's slot and records the
+// delivery with its parts and articles, before anything is posted (see
+// Post). A briefing without stories is recorded as done with no parts,
+// unless the subscription asks for a "nothing new" line
+// (digest.NothingNewPost), which is then its one part. If the slot's
+// delivery exists already, Record returns it unchanged with existed true.
+func (b *Bot) Record(ctx context.Context, sub digest.Subscription, slot time.Time, br digest.Briefing) (d digest.Delivery, existed bool, err error) {
+	loc, err := time.LoadLocation(sub.TimeZone)
+	if err != nil {
+		return digest.Delivery{}, false, fmt.Errorf("subscription %d: %w", sub.ID, err)
+	}
+	key := digest.DeliveryKey(sub.ID, slot.In(loc))
+	now := b.cfg.Now()
+	d = digest.Delivery{
+		Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
+		State: digest.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+	}
+	var msgs []Message
+	switch {
+	case len(br.Stories) > 0:
+		msgs = Render(br, slot)
+	case sub.NothingNew == digest.NothingNewPost:
+		msgs = []Message{RenderNothingNew(sub.Topic, br.From)}
+	default:
+		// Nothing new, and the channel asked for silence: the slot is
+		// done with no parts.
+		d.State = digest.DeliveryDone
+	}
+	ref := deliveryRef(key)
+	for i := range msgs {
+		markPart(&msgs[i], ref, i)
+	}
+	if len(msgs) > 0 {
+		if d.Payload, err = json.Marshal(msgs); err != nil {
+			return digest.Delivery{}, false, fmt.Errorf("encode delivery %s: %w", key, err)
+		}
+	}
+	d.Parts = len(msgs)
+	for _, s := range br.Stories {
+		for _, a := range s.Articles {
+			d.Articles = append(d.Articles, a.ID)
+		}
+	}
+	d, existed, err = b.store.StartDelivery(ctx, d)
+	if err != nil {
+		return digest.Delivery{}, false, fmt.Errorf("start delivery %s: %w", key, err)
+	}
+	return d, existed, nil
+}
+
+// Post posts the parts of a subscription's recorded slot not posted yet,
+// each recorded as it is posted, so a repeat posts nothing and an
+// interrupted delivery posts only its missing parts. resume says an
+// earlier attempt may have posted a part without recording it: the
+// channel is searched for it first. A delivery posted more than
+// Config.LateAfter after its slot says it is late.
 //
-// On success sub.LastDelivered is set to slot. When the channel is gone or
-// the bot lost access (403/404), the subscription is paused with the
-// reason (sub.Paused, sub.PauseReason) and the delivery marked failed. The
-// caller persists sub and advances its NextSlot.
-func (b *Bot) Deliver(ctx context.Context, sub *digest.Subscription, slot time.Time, late bool) error {
+// When the channel is gone or the bot lost access (403/404), the
+// subscription is paused with the reason and the delivery marked failed;
+// a message Discord refuses fails the delivery too. Both return nil:
+// retrying cannot help. Other errors (5xx, timeouts, an outage) are
+// returned for the caller to retry. A slot never recorded yields an
+// error wrapping digest.ErrNotFound.
+func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time, resume bool) error {
 	loc, err := time.LoadLocation(sub.TimeZone)
 	if err != nil {
 		return fmt.Errorf("subscription %d: %w", sub.ID, err)
 	}
 	key := digest.DeliveryKey(sub.ID, slot.In(loc))
 	d, err := b.store.Delivery(ctx, key)
-	resumed := err == nil
-	switch {
-	case errors.Is(err, digest.ErrNotFound):
-		if d, resumed, err = b.startDelivery(ctx, sub, key, slot, late); err != nil {
-			return err
-		}
-	case err != nil:
+	if err != nil {
 		return fmt.Errorf("delivery %s: %w", key, err)
 	}
-	switch d.State {
-	case digest.DeliveryDone:
-		if d.Parts > 0 { // not a slot skipped for having nothing new
-			sub.LastDelivered = slot
+	late := b.cfg.Now().Sub(slot) > b.cfg.LateAfter
+	err = b.post(ctx, d, resume, late)
+	var refused *refusedError
+	if !errors.As(err, &refused) {
+		return err
+	}
+	if s := refused.status; s == http.StatusForbidden || s == http.StatusNotFound {
+		reason := fmt.Sprintf("can't post in <#%s> (%s); fix the channel permissions, then subscribe again", sub.ChannelID, http.StatusText(s))
+		b.log.Warn("subscription paused", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", refused.err)
+		if err := b.store.PauseSubscription(ctx, sub.ID, reason); err != nil {
+			return err
 		}
-		return nil
-	case digest.DeliveryFailed:
-		return nil // given up; the slot moves on
+	} else {
+		b.log.Error("delivery refused by Discord", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", refused.err)
+	}
+	return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, refused.err.Error())
+}
+
+// Notice posts a one-line notice to a channel once per key, with the
+// same exactly-once recording as a briefing. A channel that refuses it
+// fails the notice (logged), without error.
+func (b *Bot) Notice(ctx context.Context, key, channelID, text string, resume bool) error {
+	m := Message{Content: truncateRunes(text, 1800)}
+	markPart(&m, deliveryRef(key), 0)
+	payload, err := json.Marshal([]Message{m})
+	if err != nil {
+		return fmt.Errorf("encode notice %s: %w", key, err)
+	}
+	now := b.cfg.Now()
+	d, _, err := b.store.StartDelivery(ctx, digest.Delivery{
+		Key: key, ChannelID: channelID, Parts: 1, Payload: payload,
+		State: digest.DeliveryPending, CreatedAt: now, UpdatedAt: now,
+	})
+	if err != nil {
+		return fmt.Errorf("start notice %s: %w", key, err)
+	}
+	err = b.post(ctx, d, resume, false)
+	var refused *refusedError
+	if errors.As(err, &refused) {
+		b.log.Warn("notice refused by Discord", "channel_id", channelID, "error", refused.err)
+		return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, refused.err.Error())
+	}
+	return err
+}
+
+// refusedError is a part Discord refused for good (a 4xx other than 429
+// and 408): the delivery cannot succeed by retrying.
+type refusedError struct {
+	status int
+	err    error
+}
+
+func (e *refusedError) Error() string { return e.err.Error() }
+
+// post posts a recorded delivery's missing parts and marks it done. late
+// adds the late line to the first part, if it is still to be posted.
+func (b *Bot) post(ctx context.Context, d digest.Delivery, resume, late bool) error {
+	if d.State != digest.DeliveryPending {
+		return nil // done, or given up
 	}
 	var msgs []Message
 	if err := json.Unmarshal(d.Payload, &msgs); err != nil || len(msgs) != d.Parts {
 		reason := fmt.Sprintf("stored payload unusable (%d parts planned): %v", d.Parts, err)
-		return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, reason)
+		return b.store.FinishDelivery(ctx, d.Key, digest.DeliveryFailed, reason)
 	}
-
 	posted := len(d.MessageIDs)
-	if resumed {
-		// Resuming: a part may have been posted but not recorded. Find it
-		// in the channel rather than post it twice.
-		if posted, err = b.recoverParts(ctx, key, sub.ChannelID, deliveryRef(key), posted, len(msgs)); err != nil {
+	if resume && posted < len(msgs) {
+		// A part may have been posted but not recorded. Find it in the
+		// channel rather than post it twice.
+		var err error
+		if posted, err = b.recoverParts(ctx, d.Key, d.ChannelID, deliveryRef(d.Key), posted, len(msgs)); err != nil {
 			return err
 		}
 	}
 	for i := posted; i < len(msgs); i++ {
-		id, err := b.postPart(ctx, sub.ChannelID, deliveryRef(key), i, msgs[i])
+		m := msgs[i]
+		if i == 0 && late && !d.Slot.IsZero() {
+			note := fmt.Sprintf("-# Late: this briefing was due <t:%d:f>.", d.Slot.Unix())
+			m.Content = truncateRunes(note+"\n"+m.Content, 2000)
+		}
+		id, err := b.postPart(ctx, d.ChannelID, deliveryRef(d.Key), i, m)
 		if err != nil {
-			switch s := restStatus(err); {
-			case s == http.StatusForbidden || s == http.StatusNotFound:
-				sub.Paused = true
-				sub.PauseReason = fmt.Sprintf("can't post in <#%s> (%s); fix the channel permissions, then subscribe again", sub.ChannelID, http.StatusText(s))
-				b.log.Warn("subscription paused", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", err)
-				return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, err.Error())
-			case s >= 400 && s < 500 && s != http.StatusTooManyRequests && s != http.StatusRequestTimeout:
-				// Discord refused the message itself: retrying cannot help.
-				b.log.Error("delivery refused by Discord", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", err)
-				return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, err.Error())
+			if s := restStatus(err); s >= 400 && s < 500 && s != http.StatusTooManyRequests && s != http.StatusRequestTimeout {
+				return &refusedError{status: s, err: err}
 			}
-			return fmt.Errorf("post part %d of %s: %w", i+1, key, err)
+			return fmt.Errorf("post part %d of %s: %w", i+1, d.Key, err)
 		}
-		if err := b.store.RecordPart(ctx, key, i, id); err != nil {
-			return fmt.Errorf("record part %d of %s: %w", i+1, key, err)
+		if err := b.store.RecordPart(ctx, d.Key, i, id); err != nil {
+			return fmt.Errorf("record part %d of %s: %w", i+1, d.Key, err)
 		}
 	}
-	if err := b.store.FinishDelivery(ctx, key, digest.DeliveryDone, ""); err != nil {
-		return err
-	}
-	sub.LastDelivered = slot
-	return nil
-}
-
-// startDelivery builds and renders the slot's briefing and records the
-// delivery with its parts, before anything is posted.
-// It reports whether the delivery already existed (another process
-// started it first).
-func (b *Bot) startDelivery(ctx context.Context, sub *digest.Subscription, key string, slot time.Time, late bool) (digest.Delivery, bool, error) {
-	since := 24 * time.Hour
-	if !sub.LastDelivered.IsZero() {
-		since = min(max(slot.Sub(sub.LastDelivered), time.Hour), 7*24*time.Hour)
-	}
-	br, err := b.service.Brief(ctx, BriefRequest{GuildID: sub.GuildID, Topic: sub.Topic, Since: since, To: slot, Language: sub.Language}, nil)
-	if err != nil {
-		return digest.Delivery{}, false, fmt.Errorf("brief for subscription %d: %w", sub.ID, err)
-	}
-	if len(br.Stories) == 0 {
-		// Nothing new matched: a scheduled briefing says nothing rather
-		// than post "nothing matched" into the channel every slot. The
-		// slot is recorded as done with no parts.
-		d, existed, err := b.store.StartDelivery(ctx, digest.Delivery{
-			Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
-			State: digest.DeliveryDone, CreatedAt: b.cfg.Now(), UpdatedAt: b.cfg.Now(),
-		})
-		if err != nil {
-			return digest.Delivery{}, false, fmt.Errorf("start delivery %s: %w", key, err)
-		}
-		return d, existed, nil
-	}
-	msgs := Render(br, slot)
-	if late {
-		note := fmt.Sprintf("-# Late: this briefing was due <t:%d:f>; briefbot was offline.", slot.Unix())
-		msgs[0].Content = strings.TrimSpace(note + "\n" + msgs[0].Content)
-	}
-	ref := deliveryRef(key)
-	for i := range msgs {
-		markPart(&msgs[i], ref, i)
-	}
-	payload, err := json.Marshal(msgs)
-	if err != nil {
-		return digest.Delivery{}, false, fmt.Errorf("encode delivery %s: %w", key, err)
-	}
-	now := b.cfg.Now()
-	d, existed, err := b.store.StartDelivery(ctx, digest.Delivery{
-		Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
-		Parts: len(msgs), Payload: payload, State: digest.DeliveryPending, CreatedAt: now, UpdatedAt: now,
-	})
-	if err != nil {
-		return digest.Delivery{}, false, fmt.Errorf("start delivery %s: %w", key, err)
-	}
-	return d, existed, nil
+	return b.store.FinishDelivery(ctx, d.Key, digest.DeliveryDone, "")
 }
 
 // deliveryRef is a short tag of a delivery key, written into each part's

@@ -106,6 +106,16 @@ func Render(b digest.Briefing, now time.Time) []Message {
 	return msgs
 }
 
+// RenderNothingNew is the one line a subscription that asks for it
+// (digest.NothingNewPost) gets for a slot with nothing new since from.
+func RenderNothingNew(topic string, from time.Time) Message {
+	line := "-# Nothing new on " + renderInline(topic, false, renderMaxTopic)
+	if renderHasTime(from) {
+		line += fmt.Sprintf(" since <t:%d:f>", from.Unix())
+	}
+	return Message{Content: line + "."}
+}
+
 // renderBriefingTitle names the briefing by its topic, else its query.
 func renderBriefingTitle(b digest.Briefing) string {
 	switch {
@@ -243,12 +253,16 @@ func renderStory(s digest.BriefStory, now time.Time) *discordgo.MessageEmbed {
 	for i, a := range s.Articles {
 		links[i], _ = renderLinkURL(a.URL)
 	}
-	title := renderInline(s.Headline, true, renderMaxTitle)
-	if title == "" && len(s.Articles) > 0 {
-		title = renderInline(s.Articles[0].Title, true, renderMaxTitle)
+	prefix := ""
+	if s.Update {
+		prefix = "Update: "
 	}
-	if title == "" {
-		title = "Untitled story"
+	title := renderInline(prefix+s.Headline, true, renderMaxTitle)
+	if title == renderInline(prefix, true, renderMaxTitle) && len(s.Articles) > 0 {
+		title = renderInline(prefix+s.Articles[0].Title, true, renderMaxTitle)
+	}
+	if title == renderInline(prefix, true, renderMaxTitle) {
+		title = prefix + "Untitled story"
 	}
 	e := &discordgo.MessageEmbed{
 		Title: title,

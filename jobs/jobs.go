@@ -40,10 +40,12 @@ type Handler interface {
 	// Build records the deliveries of a slot's subscriptions and enqueues
 	// them.
 	Build(ctx context.Context, j digest.BuildJob, q digest.Queue) error
-	// Deliver posts a recorded delivery's missing parts.
-	Deliver(ctx context.Context, j digest.DeliverJob) error
-	// Notice posts a notice once.
-	Notice(ctx context.Context, j digest.NoticeJob) error
+	// Deliver posts a recorded delivery's missing parts. attempt counts
+	// from 1; a later attempt follows a failure or a crash, after which a
+	// part may have been posted without being recorded.
+	Deliver(ctx context.Context, j digest.DeliverJob, attempt int) error
+	// Notice posts a notice once; attempt is as for Deliver.
+	Notice(ctx context.Context, j digest.NoticeJob, attempt int) error
 }
 
 // Config tunes the queue. Zero fields take the defaults given.
@@ -139,20 +141,20 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 		return time.Now().Add(min(d, cfg.MaxRetryDelay))
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[tickArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, _ tickArgs) error {
+	river.AddWorker(workers, &worker[tickArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, _ tickArgs, _ int) error {
 		return h.Tick(ctx, q)
 	}})
-	river.AddWorker(workers, &worker[pollArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a pollArgs) error {
+	river.AddWorker(workers, &worker[pollArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a pollArgs, _ int) error {
 		return h.Poll(ctx, a.PollJob, q)
 	}})
-	river.AddWorker(workers, &worker[buildArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a buildArgs) error {
+	river.AddWorker(workers, &worker[buildArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a buildArgs, _ int) error {
 		return h.Build(ctx, a.BuildJob, q)
 	}})
-	river.AddWorker(workers, &worker[deliverArgs]{timeout: timeout(2 * time.Minute), retry: backoff, work: func(ctx context.Context, a deliverArgs) error {
-		return h.Deliver(ctx, a.DeliverJob)
+	river.AddWorker(workers, &worker[deliverArgs]{timeout: timeout(2 * time.Minute), retry: backoff, work: func(ctx context.Context, a deliverArgs, attempt int) error {
+		return h.Deliver(ctx, a.DeliverJob, attempt)
 	}})
-	river.AddWorker(workers, &worker[noticeArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, a noticeArgs) error {
-		return h.Notice(ctx, a.NoticeJob)
+	river.AddWorker(workers, &worker[noticeArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, a noticeArgs, attempt int) error {
+		return h.Notice(ctx, a.NoticeJob, attempt)
 	}})
 	tick := river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick), func() (river.JobArgs, *river.InsertOpts) {
 		return tickArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: cfg.Tick}}
@@ -301,14 +303,16 @@ type worker[T river.JobArgs] struct {
 	river.WorkerDefaults[T]
 	timeout time.Duration
 	retry   func(attempt int) time.Time
-	work    func(ctx context.Context, args T) error
+	work    func(ctx context.Context, args T, attempt int) error
 }
 
 func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
 
 func (w *worker[T]) NextRetry(j *river.Job[T]) time.Time { return w.retry(j.Attempt) }
 
-func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error { return w.work(ctx, j.Args) }
+func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
+	return w.work(ctx, j.Args, j.Attempt)
+}
 
 // errorLogger logs failed attempts and recovered panics once, here at the
 // edge, and leaves River's retry handling as it is.

@@ -71,6 +71,19 @@ func (s *Store) Source(ctx context.Context, name string) (digest.Source, error) 
 	return src, nil
 }
 
+// SourceByID returns the source with the given ID, or an error wrapping
+// digest.ErrNotFound.
+func (s *Store) SourceByID(ctx context.Context, id int64) (digest.Source, error) {
+	src, err := scanSource(s.db.QueryRowContext(ctx, `SELECT `+sourceColumns+` FROM sources WHERE id = $1`, id))
+	switch {
+	case errNoRows(err):
+		return digest.Source{}, fmt.Errorf("sqlstore: source id %d: %w", id, digest.ErrNotFound)
+	case err != nil:
+		return digest.Source{}, fmt.Errorf("sqlstore: source id %d: %w", id, err)
+	}
+	return src, nil
+}
+
 // AddSource stores a new source, fetch state included, and returns it as
 // stored: with its ID set (any ID given is ignored), CreatedAt set to Now if
 // it was zero, and times at millisecond precision in UTC. A source with the

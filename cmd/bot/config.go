@@ -26,6 +26,7 @@ type Config struct {
 	Fetch    FetchConfig    `yaml:"fetch"`
 	Discord  DiscordConfig  `yaml:"discord"`
 	Schedule ScheduleConfig `yaml:"schedule"`
+	Jobs     JobsConfig     `yaml:"jobs"`
 	LLM      LLMConfig      `yaml:"llm"`
 
 	// DiscordToken and OpenAIKey come from DISCORD_TOKEN and OPENAI_API_KEY.
@@ -84,6 +85,17 @@ type ScheduleConfig struct {
 	CatchUpWindow string `yaml:"catchup_window,omitempty"`
 
 	minInterval, catchUpWindow time.Duration
+}
+
+// JobsConfig tunes the durable job queue (used by `briefbot run`).
+type JobsConfig struct {
+	// RescueAfter is how long a job may run before it is taken for dead
+	// (its process killed) and run again.
+	RescueAfter string `yaml:"rescue_after,omitempty"`
+	// DrainTimeout bounds how long a shutdown waits for running jobs.
+	DrainTimeout string `yaml:"drain_timeout,omitempty"`
+
+	rescueAfter, drainTimeout time.Duration
 }
 
 // LLMConfig configures the OpenAI-compatible summarizer. It is used when
@@ -225,6 +237,12 @@ func applyDefaults(cfg *Config) {
 	if cfg.Schedule.CatchUpWindow == "" {
 		cfg.Schedule.CatchUpWindow = "6h"
 	}
+	if cfg.Jobs.RescueAfter == "" {
+		cfg.Jobs.RescueAfter = "10m"
+	}
+	if cfg.Jobs.DrainTimeout == "" {
+		cfg.Jobs.DrainTimeout = "30s"
+	}
 	if cfg.LLM.BaseURL == "" && cfg.OpenAIKey != "" {
 		cfg.LLM.BaseURL = "https://api.openai.com/v1"
 	}
@@ -280,6 +298,12 @@ func validate(cfg *Config) []fieldError {
 	}
 	if cfg.Schedule.catchUpWindow, err = parseDuration(cfg.Schedule.CatchUpWindow, time.Minute, 7*24*time.Hour); err != nil {
 		bad("$.schedule.catchup_window", "%v", err)
+	}
+	if cfg.Jobs.rescueAfter, err = parseDuration(cfg.Jobs.RescueAfter, 10*time.Second, 24*time.Hour); err != nil {
+		bad("$.jobs.rescue_after", "%v", err)
+	}
+	if cfg.Jobs.drainTimeout, err = parseDuration(cfg.Jobs.DrainTimeout, time.Second, 10*time.Minute); err != nil {
+		bad("$.jobs.drain_timeout", "%v", err)
 	}
 	for _, kv := range []struct {
 		key string

@@ -45,20 +45,10 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 		}
 		sel.Topic, sel.Query = &t, t.Query
 	}
-	arts, err := digest.SelectArticles(ctx, s.store, sel)
+	arts, srcs, err := s.selectVisible(ctx, req.GuildID, sel)
 	if err != nil {
 		return digest.Briefing{}, err
 	}
-	// A guild's own sources feed only its briefings.
-	srcs, err := s.store.Sources(ctx)
-	if err != nil {
-		return digest.Briefing{}, err
-	}
-	visible := make(map[int64]bool, len(srcs))
-	for _, src := range srcs {
-		visible[src.ID] = src.GuildID == "" || src.GuildID == req.GuildID
-	}
-	arts = slices.DeleteFunc(arts, func(a digest.Article) bool { return !visible[a.SourceID] })
 	if progress != nil {
 		outlets := map[string]bool{}
 		for _, a := range arts {
@@ -81,6 +71,26 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 		}
 	}
 	return br, nil
+}
+
+// selectVisible selects a briefing's articles among those a guild may
+// see: a guild's own sources feed only its briefings. It also returns
+// every source.
+func (s *service) selectVisible(ctx context.Context, guildID string, sel digest.Selection) ([]digest.Article, []digest.Source, error) {
+	arts, err := digest.SelectArticles(ctx, s.store, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	srcs, err := s.store.Sources(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	visible := make(map[int64]bool, len(srcs))
+	for _, src := range srcs {
+		visible[src.ID] = src.GuildID == "" || src.GuildID == guildID
+	}
+	arts = slices.DeleteFunc(arts, func(a digest.Article) bool { return !visible[a.SourceID] })
+	return arts, srcs, nil
 }
 
 // AddTopic stores a chat-added topic and matches stored articles to it.
