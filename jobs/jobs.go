@@ -137,7 +137,7 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 	q := &Queue{cfg: cfg}
 	timeout := func(d time.Duration) time.Duration { return min(d, cfg.RescueAfter*9/10) }
 	backoff := func(attempt int) time.Time {
-		d := time.Second << min(attempt-1, 16)
+		d := time.Second << min(max(attempt-1, 0), 16) // the rescuer may ask with attempt 0
 		return time.Now().Add(min(d, cfg.MaxRetryDelay))
 	}
 	workers := river.NewWorkers()
@@ -169,6 +169,7 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 		Workers:              workers,
 		PeriodicJobs:         []*river.PeriodicJob{tick},
 		RescueStuckJobsAfter: cfg.RescueAfter,
+		JobTimeout:           timeout(time.Minute),
 		FetchPollInterval:    cfg.PollInterval,
 		FetchCooldown:        min(100*time.Millisecond, cfg.PollInterval),
 		ErrorHandler:         errorLogger{cfg.Log},
