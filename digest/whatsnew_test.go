@@ -31,3 +31,32 @@ func TestWhatsNew(t *testing.T) {
 		t.Errorf("WhatsNew changed its input: %+v", stories[1])
 	}
 }
+
+func TestWhatsNewKeepsOnlyNewSentences(t *testing.T) {
+	seenText := "Envoys met in Stockholm on Monday. The talks lasted eight hours."
+	stories := []Story{{ID: "s", Articles: []Article{
+		{ID: "old", Title: "Envoys meet", Text: seenText},
+		{ID: "copy", Title: "Envoys meet", Text: seenText},                                                   // a re-post: nothing new
+		{ID: "more", Title: "Talks break down", Text: seenText + "\n\nPyongyang said the talks broke down."}, // one new sentence
+	}}}
+	for i := range stories[0].Articles {
+		a := &stories[0].Articles[i]
+		a.ContentHash = ContentHash(a.Title, a.Text)
+	}
+	got := WhatsNew(stories, map[string]bool{"old": true}, func(Article) bool { return true })
+	if len(got) != 1 || !got[0].Update || len(got[0].Articles) != 1 {
+		t.Fatalf("WhatsNew = %+v, want one update story with one article", got)
+	}
+	a := got[0].Articles[0]
+	if a.ID != "more" || a.Text != "Pyongyang said the talks broke down." {
+		t.Errorf("update article %s text %q, want only the new sentence", a.ID, a.Text)
+	}
+	if a.ContentHash == stories[0].Articles[2].ContentHash {
+		t.Error("the narrowed article kept its content hash: summaries of the whole text would be reused")
+	}
+	// Only a re-post is new: the story has no development and drops out.
+	stories[0].Articles = stories[0].Articles[:2]
+	if got := WhatsNew(stories, map[string]bool{"old": true}, func(Article) bool { return true }); len(got) != 0 {
+		t.Errorf("a re-post alone made an update: %+v", got)
+	}
+}

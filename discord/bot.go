@@ -76,6 +76,9 @@ type Config struct {
 	// LateAfter is how long after its slot a briefing is posted before it
 	// says it is late (default 5m).
 	LateAfter time.Duration
+	// RetryWait is the first wait before posting a part again after a
+	// 5xx or a timeout; it doubles each time (default 1s).
+	RetryWait time.Duration
 }
 
 // ErrBadToken reports that Discord rejected the bot token.
@@ -126,6 +129,9 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	}
 	if cfg.LateAfter <= 0 {
 		cfg.LateAfter = 5 * time.Minute
+	}
+	if cfg.RetryWait <= 0 {
+		cfg.RetryWait = time.Second
 	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {

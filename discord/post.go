@@ -254,7 +254,7 @@ func (b *Bot) findParts(ctx context.Context, channelID, ref string) (map[int]str
 // a part is never posted twice.
 func (b *Bot) postPart(ctx context.Context, channelID, ref string, i int, m Message) (string, error) {
 	data := &discordgo.MessageSend{Content: m.Content, Embeds: m.Embeds, AllowedMentions: noMentions()}
-	wait := time.Second
+	wait := b.cfg.RetryWait
 	for attempt := 0; ; attempt++ {
 		msg, err := b.session.ChannelMessageSendComplex(channelID, data, discordgo.WithContext(ctx), discordgo.WithRestRetries(0))
 		if err == nil {

@@ -2,7 +2,6 @@ package llm
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -214,33 +213,6 @@ func (c *economyCache) CacheSummary(ctx context.Context, key string, s digest.Su
 
 // economyReply answers a story request with one bullet citing article 1:
 // its first sentence, copied from the prompt, so that it is grounded.
-func economyReply(req fakeopenai.Request) fakeopenai.Response {
-	var user string
-	for _, m := range req.Chat.Messages {
-		if m.Role == "user" && strings.Contains(m.Content, " index=1>>>") {
-			user = m.Content
-		}
-	}
-	_, rest, ok := strings.Cut(user, " index=1>>>")
-	if !ok {
-		return fakeopenai.Response{Status: 400, Content: "economy fake: no article 1 in the prompt"}
-	}
-	title := "Story"
-	if _, t, ok := strings.Cut(rest, "\nTitle: "); ok {
-		title, _, _ = strings.Cut(t, "\n")
-	}
-	_, body, _ := strings.Cut(rest, "\n\n")
-	body, _, _ = strings.Cut(body, "\n<<<end ")
-	body = strings.TrimPrefix(strings.TrimSpace(body), "[…] ")
-	sentence, _, _ := strings.Cut(body, ". ")
-	sentence = strings.TrimSuffix(strings.TrimSpace(sentence), ".") + "."
-	b, err := json.Marshal(map[string]any{"headline": title, "bullets": []map[string]any{{"text": sentence, "citations": []int{1}}}})
-	if err != nil {
-		panic(err)
-	}
-	return fakeopenai.Response{Content: string(b)}
-}
-
 // economyTokens estimates tokens the way both sides are counted here: a
 // quarter of a token per byte.
 func economyTokens(s string) int { return len(s) / 4 }
@@ -270,7 +242,7 @@ func runEconomyCap(tb testing.TB, stories []digest.Story, inputCap int) economyR
 	srv := fakeopenai.New(tb)
 	const spare = 3 // a first call, a retry and a repair per story at most
 	for range spare * len(stories) {
-		srv.Enqueue(fakeopenai.Response{Func: economyReply})
+		srv.Enqueue(fakeopenai.Response{Func: fakeopenai.FirstSentence})
 	}
 	now := time.Date(2026, 3, 2, 18, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }

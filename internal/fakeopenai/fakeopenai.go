@@ -278,3 +278,34 @@ func writeError(w http.ResponseWriter, status int, typ, msg string, param *strin
 		"message": msg, "type": typ, "param": param, "code": nil,
 	}})
 }
+
+// FirstSentence answers a summary request as a well-behaved model would:
+// the first article's title as the headline and its first sentence as the
+// one bullet, citing article 1. It reads the article fenced in the
+// prompt as briefbot's prompts fence it (" index=1>>>").
+func FirstSentence(req Request) Response {
+	var user string
+	for _, m := range req.Chat.Messages {
+		if m.Role == "user" && strings.Contains(m.Content, " index=1>>>") {
+			user = m.Content
+		}
+	}
+	_, rest, ok := strings.Cut(user, " index=1>>>")
+	if !ok {
+		return Response{Status: 400, Content: "fakeopenai: no article 1 in the prompt"}
+	}
+	title := "Story"
+	if _, t, ok := strings.Cut(rest, "\nTitle: "); ok {
+		title, _, _ = strings.Cut(t, "\n")
+	}
+	_, body, _ := strings.Cut(rest, "\n\n")
+	body, _, _ = strings.Cut(body, "\n<<<end ")
+	body = strings.TrimPrefix(strings.TrimSpace(body), "[…] ")
+	sentence, _, _ := strings.Cut(body, ". ")
+	sentence = strings.TrimSuffix(strings.TrimSpace(sentence), ".") + "."
+	b, err := json.Marshal(map[string]any{"headline": title, "bullets": []map[string]any{{"text": sentence, "citations": []int{1}}}})
+	if err != nil {
+		panic(err)
+	}
+	return Response{Content: string(b)}
+}
