@@ -68,7 +68,7 @@ type Config struct {
 	// PollInterval is how often idle workers look for new jobs
 	// (default 1s).
 	PollInterval time.Duration
-	Log *slog.Logger
+	Log          *slog.Logger
 }
 
 func (c Config) withDefaults() Config {

@@ -363,7 +363,7 @@ func TestScheduleClockJumps(t *testing.T) {
 	sub := e.subscribe("200000000000000041", "daily 08:00", "UTC", nothingNew)
 	for _, at := range []time.Time{
 		start, start.Add(10 * time.Minute), // 08:05: posted
-		start.Add(-2 * time.Hour), start,    // back to 05:55, then 07:55
+		start.Add(-2 * time.Hour), start, // back to 05:55, then 07:55
 		start.Add(10 * time.Minute), start.Add(15 * time.Minute), // 08:05 again
 	} {
 		e.tick(at)

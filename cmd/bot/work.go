@@ -34,13 +34,13 @@ const (
 // work implements jobs.Handler: what each durable job does. The tick
 // decides what is due; polls, builds, deliveries and notices carry it out.
 type work struct {
-	cfg     *Config
-	store   *sqlstore.Store
-	poller  *sources.Poller
-	svc     *service
-	bot     *discord.Bot
-	now     func() time.Time
-	log     *slog.Logger
+	cfg    *Config
+	store  *sqlstore.Store
+	poller *sources.Poller
+	svc    *service
+	bot    *discord.Bot
+	now    func() time.Time
+	log    *slog.Logger
 }
 
 var _ jobs.Handler = (*work)(nil)
