@@ -207,6 +207,7 @@ func TestParseErrors(t *testing.T) {
 		{name: "bad cron tz prefix must not panic", spec: "CRON_TZ=Bad/Zone * * * * *",
 			want: `schedule "CRON_TZ=Bad/Zone * * * * *": remove the CRON_TZ= prefix…`},
 		{name: "cron tz without space must not panic", spec: "TZ=Asia/Seoul", want: `schedule "TZ=Asia/Seoul": remove the TZ= prefix…`},
+		{name: "cron tz without a spec must not panic", spec: "CRON_TZ=", want: `schedule "CRON_TZ=": remove the CRON_TZ= prefix…`},
 		{name: "tz inside a field", spec: "0 TZ=x * * *", want: `schedule "0 TZ=x * * *": hour field "tz=x": …`},
 		{name: "unknown descriptor", spec: "@reboot",
 			want: `schedule "@reboot": unknown descriptor "@reboot"; use @hourly, @daily, @weekly, @monthly, @yearly or @every 6h`},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -201,7 +202,7 @@ func (p *Poller) Poll(ctx context.Context, src digest.Source, force bool) (res P
 		}
 	}
 	st.Failures, st.LastError, st.LastSuccess = 0, "", start
-	st.NextPoll = start.Add(jitter(src.Interval, 0.1))
+	st.NextPoll = NextPoll(start, src)
 	res.NextPoll = st.NextPoll
 	if err := p.store.SaveFetchState(ctx, src.ID, st); err != nil {
 		res.Status, res.Error = StatusFailed, err.Error()
@@ -230,6 +231,28 @@ func (p *Poller) fail(ctx context.Context, src digest.Source, st digest.FetchSta
 		res.Error += "; also failed to save fetch state: " + err.Error()
 	}
 	return res
+}
+
+// NextPoll returns when a source polled successfully at start is due
+// again: the first instant at least half an interval after start that
+// falls on the source's phase, a stable offset within its interval derived
+// from its URL. Sources sharing an interval are so spread over it rather
+// than all polled at :00, and each keeps its rhythm (exactly one interval
+// between polls made on time) across restarts.
+func NextPoll(start time.Time, src digest.Source) time.Time {
+	iv := src.Interval
+	if iv <= 0 {
+		iv = 15 * time.Minute
+	}
+	h := fnv.New64a()
+	h.Write([]byte(src.URL))
+	phase := int64(h.Sum64() % uint64(iv))
+	earliest := start.Add(iv/2).UnixNano() - phase
+	k := earliest / int64(iv)
+	if earliest%int64(iv) > 0 {
+		k++ // round up to the next slot of the phase
+	}
+	return time.Unix(0, k*int64(iv)+phase).In(start.Location())
 }
 
 // backoff returns interval·2^(failures-1), capped, with ±20% jitter.

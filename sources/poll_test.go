@@ -370,3 +370,30 @@ func TestPollIgnoresCanonicalToHomePage(t *testing.T) {
 		t.Errorf("poll = %+v, want 2 new articles (a home-page canonical is ignored)", r)
 	}
 }
+
+// TestNextPollSpreadsSources: sources with one interval are polled at
+// their own phases across it, each exactly one interval apart when on
+// time, and never sooner than half an interval.
+func TestNextPollSpreadsSources(t *testing.T) {
+	start := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	const n = 200
+	iv := 15 * time.Minute
+	minutes := map[int]bool{}
+	for i := range n {
+		src := digest.Source{URL: fmt.Sprintf("https://feeds.example/%d.xml", i), Interval: iv}
+		next := NextPoll(start, src)
+		if next.Before(start.Add(iv/2)) || !next.Before(start.Add(iv*3/2)) {
+			t.Fatalf("source %d: next poll %v, want within [%v, %v)", i, next, start.Add(iv/2), start.Add(iv*3/2))
+		}
+		if again := NextPoll(next, src); again.Sub(next) != iv {
+			t.Errorf("source %d: polled on time at %v, next %v; want one interval later", i, next, again)
+		}
+		if late := NextPoll(next.Add(3*time.Minute), src); late.Sub(next) != iv {
+			t.Errorf("source %d: polled 3m late, next %v; want back on its phase", i, late)
+		}
+		minutes[next.Minute()%15] = true
+	}
+	if len(minutes) < 14 {
+		t.Errorf("%d sources fell on %d of the interval's 15 minutes, want them spread over all", n, len(minutes))
+	}
+}
