@@ -332,7 +332,8 @@ func TestSubscribeUnsubscribeAndAutocomplete(t *testing.T) {
 	}
 	// A zone with DST: the reply says how skipped and repeated times are handled.
 	content, _ = e.answer(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll,
-		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 02:30"), str("timezone", "America/New_York")}}))
+		Options: []fakediscord.Option{str("topic", "korea-talks"), str("schedule", "daily 02:30"), str("timezone", "America/New_York"),
+			str("catchup", "skip"), str("nothing_new", "post")}}))
 	if !strings.Contains(content, "doesn't exist posts at the first valid time") {
 		t.Errorf("subscribe in a DST zone: %q", content)
 	}
@@ -346,9 +347,14 @@ func TestSubscribeUnsubscribeAndAutocomplete(t *testing.T) {
 	if len(subs) != 2 || subs[0].TimeZone != "Asia/Seoul" || subs[0].NextSlot.IsZero() {
 		t.Fatalf("stored subscriptions = %+v", subs)
 	}
+	if subs[0].CatchUp != digest.CatchUpLate || subs[0].NothingNew != digest.NothingNewSkip ||
+		subs[1].CatchUp != digest.CatchUpSkip || subs[1].NothingNew != digest.NothingNewPost {
+		t.Errorf("options stored: %s/%s and %s/%s", subs[0].CatchUp, subs[0].NothingNew, subs[1].CatchUp, subs[1].NothingNew)
+	}
 
 	_, content, _ = e.reply(e.send(fakediscord.Interaction{Name: "subscriptions"}))
-	if !strings.Contains(content, "korea-talks") || !strings.Contains(content, "next <t:") {
+	if !strings.Contains(content, "korea-talks") || !strings.Contains(content, "next <t:") ||
+		strings.Count(content, "missed briefings skipped") != 1 || strings.Count(content, "says when nothing is new") != 1 {
 		t.Errorf("/subscriptions: %q", content)
 	}
 	// Another guild cannot remove it.
@@ -560,6 +566,71 @@ func TestDeliverPausesOnForbiddenChannel(t *testing.T) {
 	}
 	if !sub.Paused || !strings.Contains(sub.PauseReason, "can't post") {
 		t.Errorf("subscription not paused: %+v", sub)
+	}
+}
+
+func TestPostSaysWhenLate(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 1})
+	e.start()
+	sub := e.subscription()
+	onTime := time.Now().Add(-time.Minute)
+	late := time.Now().Add(-3 * time.Hour)
+	for _, slot := range []time.Time{onTime, late} {
+		if err := e.deliver(&sub, slot); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := e.srv.Messages(testChannel)
+	if len(msgs) != 2 {
+		t.Fatalf("%d messages, want 2", len(msgs))
+	}
+	if strings.Contains(msgs[0].Content, "Late:") {
+		t.Errorf("on-time post says it is late: %q", msgs[0].Content)
+	}
+	if want := fmt.Sprintf("-# Late: this briefing was due <t:%d:f>.", late.Unix()); !strings.HasPrefix(msgs[1].Content, want) {
+		t.Errorf("late post content %q, want it to start %q", msgs[1].Content, want)
+	}
+}
+
+func TestNothingNewLine(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 0})
+	e.start()
+	sub := e.subscription()
+	sub.NothingNew = digest.NothingNewPost
+	if err := e.deliver(&sub, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.srv.Messages(testChannel)
+	if len(msgs) != 1 || !strings.HasPrefix(msgs[0].Content, "-# Nothing new on korea-talks since <t:") || len(msgs[0].Embeds) != 0 {
+		t.Fatalf("messages %+v, want one nothing-new line", msgs)
+	}
+	if string(msgs[0].AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
+	}
+}
+
+func TestNoticePostedOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	ctx := context.Background()
+	for attempt := range 3 {
+		if err := e.bot.Notice(ctx, "notice:test:1", testChannel, "briefbot stopped polling **@everyone**", attempt > 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	msgs := e.srv.Messages(testChannel)
+	if len(msgs) != 1 || !strings.Contains(msgs[0].Content, "stopped polling") {
+		t.Fatalf("messages %+v, want the notice once", msgs)
+	}
+	if string(msgs[0].AllowedMentions) != `{"parse":[],"replied_user":false}` {
+		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
+	}
+	e.srv.MarkChannelForbidden("200000000000000999")
+	if err := e.bot.Notice(ctx, "notice:test:2", "200000000000000999", "x", false); err != nil {
+		t.Errorf("a refused notice: %v, want it given up quietly", err)
 	}
 }
 

@@ -46,6 +46,12 @@ func commands() []*discordgo.ApplicationCommand {
 				{Type: discordgo.ApplicationCommandOptionChannel, Name: "channel", Description: "Where to post (default: this channel)",
 					ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}},
 				{Type: str, Name: "language", Description: "Write briefings in this language (with a language model)", MaxLength: 40},
+				{Type: str, Name: "catchup", Description: "A briefing missed while briefbot was down: post it late (default) or skip it", Choices: []*discordgo.ApplicationCommandOptionChoice{
+					{Name: "post late, once", Value: digest.CatchUpLate}, {Name: "skip", Value: digest.CatchUpSkip},
+				}},
+				{Type: str, Name: "nothing_new", Description: "When nothing new matched: stay silent (default) or say so in one line", Choices: []*discordgo.ApplicationCommandOptionChoice{
+					{Name: "stay silent", Value: digest.NothingNewSkip}, {Name: "post a one-line note", Value: digest.NothingNewPost},
+				}},
 			},
 		},
 		{

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -106,6 +107,14 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if err != nil || !visible(c.i.GuildID, t.GuildID) {
 		return userErrorf("There is no topic %q here. See /topics list, or add it with /topics add.", topicName)
 	}
+	catchUp := cmp.Or(optString(opts, "catchup"), digest.CatchUpLate)
+	if catchUp != digest.CatchUpLate && catchUp != digest.CatchUpSkip {
+		return userErrorf("catchup must be %q or %q.", digest.CatchUpLate, digest.CatchUpSkip)
+	}
+	nothingNew := cmp.Or(optString(opts, "nothing_new"), digest.NothingNewSkip)
+	if nothingNew != digest.NothingNewSkip && nothingNew != digest.NothingNewPost {
+		return userErrorf("nothing_new must be %q or %q.", digest.NothingNewSkip, digest.NothingNewPost)
+	}
 	now := b.cfg.Now()
 	next, describe, err := b.service.NextSlot(spec, zone, now)
 	if err != nil {
@@ -134,7 +143,7 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	}
 	sub, err := b.store.AddSubscription(ctx, digest.Subscription{
 		GuildID: c.i.GuildID, ChannelID: channelID, TopicID: t.ID, Topic: t.Name,
-		Schedule: spec, TimeZone: zone, Language: optString(opts, "language"), CatchUp: digest.CatchUpLate,
+		Schedule: spec, TimeZone: zone, Language: optString(opts, "language"), CatchUp: catchUp, NothingNew: nothingNew,
 		NextSlot: next, CreatedBy: c.user(), CreatedAt: now,
 	})
 	if errors.Is(err, digest.ErrExists) {
@@ -182,6 +191,12 @@ func (b *Bot) subscriptions(ctx context.Context, c *call) error {
 	fmt.Fprintf(&sb, "**%d subscriptions**\n", len(subs))
 	for _, s := range subs {
 		fmt.Fprintf(&sb, "#%d <#%s> **%s**: %s (%s)", s.ID, s.ChannelID, escape(s.Topic), escape(s.Schedule), escape(s.TimeZone))
+		if s.CatchUp == digest.CatchUpSkip {
+			sb.WriteString(" · missed briefings skipped")
+		}
+		if s.NothingNew == digest.NothingNewPost {
+			sb.WriteString(" · says when nothing is new")
+		}
 		if s.Paused {
 			fmt.Fprintf(&sb, " · paused: %s", escape(s.PauseReason))
 		} else {

@@ -748,3 +748,30 @@ func renderCheckStory(s digest.BriefStory, e *discordgo.MessageEmbed, si int) []
 	}
 	return errs
 }
+
+func TestRenderUpdateTitle(t *testing.T) {
+	now := time.Date(2026, 3, 2, 12, 0, 0, 0, time.UTC)
+	a := digest.Article{ID: "a", Outlet: "Wire", Title: "Talks *resume*", URL: "https://news.example/a", Published: now}
+	tests := []struct {
+		name, headline string
+		update         bool
+		want           string
+	}{
+		{"new story", "Talks *resume*", false, `Talks \*resume\*`},
+		{"update", "Talks *resume*", true, `Update: Talks \*resume\*`},
+		{"update without a headline", "", true, `Update: Talks \*resume\*`},
+		{"update without any title", "\u200b", true, "Update: Untitled story"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			art := a
+			if tt.want == "Update: Untitled story" {
+				art.Title = ""
+			}
+			e := renderStory(digest.BriefStory{Story: digest.Story{ID: "s", Articles: []digest.Article{art}, Update: tt.update}, Headline: tt.headline}, now)
+			if e.Title != tt.want {
+				t.Errorf("title %q, want %q", e.Title, tt.want)
+			}
+		})
+	}
+}
