@@ -157,7 +157,7 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 		return h.Notice(ctx, a.NoticeJob, attempt)
 	}})
 	tick := river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick), func() (river.JobArgs, *river.InsertOpts) {
-		return tickArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: cfg.Tick}}
+		return tickArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: max(cfg.Tick, time.Second)}}
 	}, &river.PeriodicJobOpts{ID: "tick", RunOnStart: true})
 
 	client, err := river.NewClient(riversqlite.New(db), &river.Config{
