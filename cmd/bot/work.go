@@ -214,6 +214,9 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 		return nil
 	}
 	topic, err := w.store.Topic(ctx, todo[0].Topic)
+	if errors.Is(err, digest.ErrNotFound) || (err == nil && topic.ID != j.TopicID) {
+		return nil // removed since: the tick pauses its subscriptions
+	}
 	if err != nil {
 		return fmt.Errorf("build slot %s: %w", j.Slot.Format(time.RFC3339), err)
 	}
