@@ -16,10 +16,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
@@ -103,10 +108,21 @@ const (
 	queueWork = river.QueueDefault
 )
 
-// Queue is a River client on a SQL database. It implements digest.Queue.
+// Queue is a River client on the configured database. It implements
+// digest.Queue.
 type Queue struct {
-	client *river.Client[*sql.Tx]
+	client riverClient
 	cfg    Config
+	close  func() // releases what New* opened, after Stop
+}
+
+// riverClient is what Queue uses of a River client, whatever its driver.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
 }
 
 var _ digest.Queue = (*Queue)(nil)
@@ -114,7 +130,11 @@ var _ digest.Queue = (*Queue)(nil)
 // Migrate brings River's tables in db (a SQLite database) up to date. It
 // is safe to run on every start.
 func Migrate(ctx context.Context, db *sql.DB) error {
-	m, err := rivermigrate.New(riversqlite.New(db), nil)
+	return migrate(ctx, riversqlite.New(db))
+}
+
+func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error {
+	m, err := rivermigrate.New(driver, nil)
 	if err != nil {
 		return fmt.Errorf("jobs: migrate: %w", err)
 	}
@@ -133,8 +153,60 @@ func Migrate(ctx context.Context, db *sql.DB) error {
 // 1s up to Config.MaxRetryDelay. The tick is not retried: the next tick
 // comes anyway.
 func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
-	cfg = cfg.withDefaults()
-	q := &Queue{cfg: cfg}
+	q := &Queue{cfg: cfg.withDefaults(), close: func() {}}
+	client, err := river.NewClient(riversqlite.New(db), q.riverConfig(h))
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	q.client = client
+	return q, nil
+}
+
+// NewPostgres returns a queue on the PostgreSQL database at dsn (a
+// postgres:// URL), with a connection pool of its own, River's tables
+// migrated, and the retry rules of New. Every replica on one database
+// shares its jobs: any replica runs any job, one leader runs the tick,
+// and uniqueness holds across replicas.
+func NewPostgres(ctx context.Context, dsn string, h Handler, cfg Config) (*Queue, error) {
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: open PostgreSQL: %w", redactDSN(err, dsn))
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("jobs: open PostgreSQL: %w", redactDSN(err, dsn))
+	}
+	driver := riverpgxv5.New(pool)
+	if err := migrate(ctx, driver); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	q := &Queue{cfg: cfg.withDefaults(), close: pool.Close}
+	client, err := river.NewClient(driver, q.riverConfig(h))
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	q.client = client
+	return q, nil
+}
+
+// redactDSN keeps a connection string's password out of an error.
+func redactDSN(err error, dsn string) error {
+	u, perr := url.Parse(dsn)
+	if perr != nil || u.User == nil {
+		return err
+	}
+	if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), pw) {
+		return errors.New(strings.ReplaceAll(err.Error(), pw, "xxxxx"))
+	}
+	return err
+}
+
+// riverConfig is the River configuration of every queue: workers, queues,
+// the periodic tick, retries and timeouts.
+func (q *Queue) riverConfig(h Handler) *river.Config {
+	cfg := q.cfg
 	timeout := func(d time.Duration) time.Duration { return min(d, cfg.RescueAfter*9/10) }
 	backoff := func(attempt int) time.Time {
 		d := time.Second << min(max(attempt-1, 0), 16) // the rescuer may ask with attempt 0
@@ -159,8 +231,7 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 	tick := river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick), func() (river.JobArgs, *river.InsertOpts) {
 		return tickArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: max(cfg.Tick, time.Second)}}
 	}, &river.PeriodicJobOpts{ID: "tick", RunOnStart: true})
-
-	client, err := river.NewClient(riversqlite.New(db), &river.Config{
+	return &river.Config{
 		Queues: map[string]river.QueueConfig{
 			queueTick: {MaxWorkers: 1},
 			queuePoll: {MaxWorkers: cfg.Polls},
@@ -174,12 +245,7 @@ func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
 		FetchCooldown:        min(100*time.Millisecond, cfg.PollInterval),
 		ErrorHandler:         errorLogger{cfg.Log},
 		Logger:               cfg.Log.With("component", "river"),
-	})
-	if err != nil {
-		return nil, fmt.Errorf("jobs: %w", err)
 	}
-	q.client = client
-	return q, nil
 }
 
 // Start starts working jobs; ctx bounds the whole run (cancelling it
@@ -204,6 +270,7 @@ func (q *Queue) Stop(drain time.Duration) error {
 		defer ccancel()
 		err = q.client.StopAndCancel(cctx)
 	}
+	q.close()
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}

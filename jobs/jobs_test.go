@@ -4,11 +4,16 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/briefbot/briefbot/digest"
 	"github.com/briefbot/briefbot/sqlstore"
@@ -102,6 +107,69 @@ func (h *recordingHandler) snapshot() (ticks int, builds []digest.BuildJob, deli
 	return h.ticks, append([]digest.BuildJob(nil), h.builds...), append([]deliverCall(nil), h.delivers...)
 }
 
+// backend makes queues on one database of the test's own, as several
+// processes would open it.
+type backend struct {
+	// start returns a started queue and a kill func that abandons it as
+	// kill -9 would: its connections are closed first, so nothing more is
+	// recorded and its running jobs stay marked running.
+	start func(h Handler, cfg Config) (q *Queue, kill func())
+}
+
+// forEachBackend runs f on SQLite, and on PostgreSQL when
+// BRIEFBOT_TEST_DATABASE_URL names one.
+func forEachBackend(t *testing.T, f func(t *testing.T, b backend)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, sqliteBackend(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		url := os.Getenv("BRIEFBOT_TEST_DATABASE_URL")
+		if url == "" {
+			t.Skip("BRIEFBOT_TEST_DATABASE_URL is not set: the PostgreSQL queue is not tested")
+		}
+		f(t, postgresBackend(t, url))
+	})
+}
+
+func sqliteBackend(t *testing.T) backend {
+	dir := t.TempDir()
+	return backend{start: func(h Handler, cfg Config) (*Queue, func()) {
+		db := openDB(t, dir)
+		q := startQueue(t, h, cfg, func(cfg Config) (*Queue, error) { return New(db, h, cfg) })
+		return q, func() { db.Close(); abandon(q) }
+	}}
+}
+
+func postgresBackend(t *testing.T, base string) backend {
+	// A schema of the test's own: River's tables are created in it.
+	schema := fmt.Sprintf("jobs_test_%d", time.Now().UnixNano())
+	pool, err := pgxpool.New(t.Context(), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(t.Context(), "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		pool.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		pool.Close()
+	})
+	sep := "?"
+	if strings.Contains(base, "?") {
+		sep = "&"
+	}
+	dsn := base + sep + "search_path=" + schema
+	return backend{start: func(h Handler, cfg Config) (*Queue, func()) {
+		q := startQueue(t, h, cfg, func(cfg Config) (*Queue, error) { return NewPostgres(t.Context(), dsn, h, cfg) })
+		return q, func() { q.close(); abandon(q) }
+	}}
+}
+
+// abandon stops a client whose connections are gone.
+func abandon(q *Queue) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q.client.StopAndCancel(ctx) // errors: the connections are closed
+}
+
 // openDB returns a River-migrated SQLite database in dir.
 func openDB(t *testing.T, dir string) *sql.DB {
 	t.Helper()
@@ -124,7 +192,7 @@ func openDB(t *testing.T, dir string) *sql.DB {
 	return db
 }
 
-func startQueue(t *testing.T, db *sql.DB, h Handler, cfg Config) *Queue {
+func startQueue(t *testing.T, h Handler, cfg Config, newQueue func(Config) (*Queue, error)) *Queue {
 	t.Helper()
 	if cfg.Tick == 0 {
 		cfg.Tick = time.Hour // ticks only at start unless a test asks
@@ -132,7 +200,7 @@ func startQueue(t *testing.T, db *sql.DB, h Handler, cfg Config) *Queue {
 	cfg.PollInterval = 50 * time.Millisecond
 	cfg.MaxRetryDelay = 100 * time.Millisecond
 	cfg.Log = slog.New(slog.DiscardHandler)
-	q, err := New(db, h, cfg)
+	q, err := newQueue(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,10 +223,11 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 var slot = time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
 
-func TestBuildThenDeliverOnceEach(t *testing.T) {
-	db := openDB(t, t.TempDir())
+func TestBuildThenDeliverOnceEach(t *testing.T) { forEachBackend(t, testBuildThenDeliverOnceEach) }
+
+func testBuildThenDeliverOnceEach(t *testing.T, b backend) {
 	h := &recordingHandler{failDeliver: 2, panicBuild: true}
-	q := startQueue(t, db, h, Config{})
+	q, _ := b.start(h, Config{})
 	defer q.Stop(5 * time.Second)
 	ctx := t.Context()
 	build := digest.BuildJob{TopicID: 1, GuildID: "g", Slot: slot, Subscriptions: []int64{1, 2}}
@@ -201,8 +270,9 @@ func TestBuildThenDeliverOnceEach(t *testing.T) {
 	}
 }
 
-func TestTickEnqueuesAndRepeats(t *testing.T) {
-	db := openDB(t, t.TempDir())
+func TestTickEnqueuesAndRepeats(t *testing.T) { forEachBackend(t, testTickEnqueuesAndRepeats) }
+
+func testTickEnqueuesAndRepeats(t *testing.T, b backend) {
 	h := &recordingHandler{}
 	h.onTick = func(q digest.Queue) {
 		// Every tick asks for the same poll: it runs once.
@@ -210,7 +280,7 @@ func TestTickEnqueuesAndRepeats(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	q := startQueue(t, db, h, Config{Tick: time.Second})
+	q, _ := b.start(h, Config{Tick: time.Second})
 	defer q.Stop(5 * time.Second)
 	waitFor(t, "three ticks", func() bool { n, _, _ := h.snapshot(); return n >= 3 })
 	h.mu.Lock()
@@ -223,24 +293,20 @@ func TestTickEnqueuesAndRepeats(t *testing.T) {
 // TestRestartRescuesAKilledJob stops a client while a delivery is running,
 // as a kill would, without letting it finish; a new client on the same
 // database runs it again, as a later attempt.
-func TestRestartRescuesAKilledJob(t *testing.T) {
-	dir := t.TempDir()
-	db := openDB(t, dir)
-	doomed := openDB(t, dir) // the killed process's own pool
+func TestRestartRescuesAKilledJob(t *testing.T) { forEachBackend(t, testRestartRescuesAKilledJob) }
+
+func testRestartRescuesAKilledJob(t *testing.T, b backend) {
 	h := &recordingHandler{block: make(chan struct{}), started: make(chan struct{}, 10)}
-	q := startQueue(t, doomed, h, Config{RescueAfter: 2 * time.Second})
+	q, kill := b.start(h, Config{RescueAfter: 2 * time.Second})
 	if err := q.EnqueueDeliver(t.Context(), digest.DeliverJob{SubscriptionID: 3, Slot: slot}); err != nil {
 		t.Fatal(err)
 	}
 	<-h.started
-	// A hard stop: the job is cancelled mid-way and its row left running,
-	// as after kill -9 (the cancellation is not recorded as an error
-	// because the client is gone before it completes).
-	killClient(t, doomed, q)
+	kill()
 	time.Sleep(2500 * time.Millisecond) // stuck for longer than RescueAfter
 
 	h2 := &recordingHandler{}
-	q2 := startQueue(t, db, h2, Config{RescueAfter: 2 * time.Second})
+	q2, _ := b.start(h2, Config{RescueAfter: 2 * time.Second})
 	defer q2.Stop(5 * time.Second)
 	waitFor(t, "the rescued delivery", func() bool { _, _, d := h2.snapshot(); return len(d) == 1 })
 	_, _, d := h2.snapshot()
@@ -249,21 +315,11 @@ func TestRestartRescuesAKilledJob(t *testing.T) {
 	}
 }
 
-// killClient abandons a running client as a kill -9 would: its database
-// pool is closed first, so the client records nothing more and its
-// running jobs stay marked running.
-func killClient(t *testing.T, db *sql.DB, q *Queue) {
-	t.Helper()
-	db.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	q.client.StopAndCancel(ctx) // errors: the pool is closed
-}
+func TestStopDrainsRunningJobs(t *testing.T) { forEachBackend(t, testStopDrainsRunningJobs) }
 
-func TestStopDrainsRunningJobs(t *testing.T) {
-	db := openDB(t, t.TempDir())
+func testStopDrainsRunningJobs(t *testing.T, b backend) {
 	h := &recordingHandler{block: make(chan struct{}), started: make(chan struct{}, 10)}
-	q := startQueue(t, db, h, Config{})
+	q, _ := b.start(h, Config{})
 	if err := q.EnqueueDeliver(t.Context(), digest.DeliverJob{SubscriptionID: 1, Slot: slot}); err != nil {
 		t.Fatal(err)
 	}
@@ -279,11 +335,14 @@ func TestStopDrainsRunningJobs(t *testing.T) {
 	if d := time.Since(start); d < 250*time.Millisecond {
 		t.Errorf("Stop returned after %v, before the running job finished", d)
 	}
-	var state string
-	if err := db.QueryRowContext(t.Context(), `SELECT state FROM river_job WHERE kind = 'deliver_briefing'`).Scan(&state); err != nil {
+	// A later process sees the job completed, not left to be rescued.
+	q2, _ := b.start(&recordingHandler{}, Config{})
+	defer q2.Stop(5 * time.Second)
+	counts, err := q2.Counts(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if state != "completed" {
-		t.Errorf("drained job state %q, want completed", state)
+	if got := counts["deliver_briefing"]; got["completed"] != 1 || len(got) != 1 {
+		t.Errorf("drained job states %v, want one completed", got)
 	}
 }
