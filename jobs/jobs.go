@@ -248,6 +248,13 @@ func (q *Queue) riverConfig(h Handler) *river.Config {
 	}
 }
 
+// OnStop has f run after Stop, once the queue no longer uses what f
+// releases (a connection pool the caller opened for it, say).
+func (q *Queue) OnStop(f func()) {
+	prev := q.close
+	q.close = func() { prev(); f() }
+}
+
 // Start starts working jobs; ctx bounds the whole run (cancelling it
 // stops fetching new jobs; see Stop to drain).
 func (q *Queue) Start(ctx context.Context) error {

@@ -47,6 +47,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now fu
 		a.briefCommand(),
 		a.summarizeCommand(),
 		a.runCommand(),
+		a.migrateCommand(),
 		a.configCommand(),
 		versionCommand(stdout),
 	)

@@ -336,9 +336,6 @@ func validate(cfg *Config) []fieldError {
 			bad(p+".query", "topic %q: %v", tc.Name, err)
 		}
 	}
-	if strings.HasPrefix(cfg.Database, "postgres://") || strings.HasPrefix(cfg.Database, "postgresql://") {
-		bad("$.database", "PostgreSQL is not supported yet; use a SQLite file path such as briefbot.db")
-	}
 	names, urls := map[string]int{}, map[string]int{}
 	for i := range cfg.Sources {
 		s := &cfg.Sources[i]

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/briefbot/briefbot/discord"
 	"github.com/briefbot/briefbot/jobs"
 	"github.com/briefbot/briefbot/schedule"
+	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
 )
 
@@ -58,21 +61,12 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 				return err
 			}
 
-			jobsDB, shared, err := store.JobsDB(ctx)
-			if err != nil {
-				return err
-			}
-			if !shared {
-				defer jobsDB.Close()
-			}
-			if err := jobs.Migrate(ctx, jobsDB); err != nil {
-				return err
-			}
 			w := &work{cfg: cfg, store: store, poller: poller, svc: svc, bot: bot, now: a.now, log: log}
-			queue, err := jobs.New(jobsDB, w, jobs.Config{
-				Tick: tick, Polls: cfg.Fetch.Concurrency, RescueAfter: cfg.Jobs.rescueAfter, Log: log,
-			})
+			queue, err := openQueue(ctx, cfg, store, w, tick, log)
 			if err != nil {
+				return err
+			}
+			if err := w.requeuePending(ctx, queue); err != nil {
 				return err
 			}
 			// Jobs get a context that shutdown does not cancel: Stop
@@ -92,4 +86,33 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 	}
 	cmd.Flags().DurationVar(&tick, "tick", 30*time.Second, "how often to look for due sources and briefings")
 	return cmd
+}
+
+// openQueue opens the job queue on the configured database: River on the
+// store's SQLite file (a pool of its own), or on PostgreSQL.
+func openQueue(ctx context.Context, cfg *Config, store *sqlstore.Store, w *work, tick time.Duration, log *slog.Logger) (*jobs.Queue, error) {
+	qcfg := jobs.Config{Tick: tick, Polls: cfg.Fetch.Concurrency, RescueAfter: cfg.Jobs.rescueAfter, Log: log}
+	if isPostgres(cfg.Database) {
+		return jobs.NewPostgres(ctx, cfg.Database, w, qcfg)
+	}
+	db, shared, err := store.JobsDB(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := jobs.Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	q, err := jobs.New(db, w, qcfg)
+	if err != nil {
+		return nil, err
+	}
+	if !shared {
+		q.OnStop(func() { db.Close() })
+	}
+	return q, nil
+}
+
+// isPostgres reports whether a database setting names PostgreSQL.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
 }

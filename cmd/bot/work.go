@@ -280,6 +280,26 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 	return nil
 }
 
+// requeuePending queues again the posting of deliveries recorded but not
+// finished within the catch-up window. Enqueueing is idempotent, so a
+// delivery whose job is alive is not doubled; one whose job is gone (a
+// database copied by briefbot migrate) is posted.
+func (w *work) requeuePending(ctx context.Context, q digest.Queue) error {
+	pending, err := w.store.PendingDeliveries(ctx, w.now().Add(-w.cfg.Schedule.catchUpWindow))
+	if err != nil {
+		return err
+	}
+	for _, d := range pending {
+		if err := q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: d.SubscriptionID, Slot: d.Slot}); err != nil {
+			return err
+		}
+	}
+	if len(pending) > 0 {
+		w.log.Info("pending deliveries queued again", "count", len(pending))
+	}
+	return nil
+}
+
 // Deliver posts a recorded slot. A delivery that cannot be posted within
 // the catch-up window (Discord down all that time) is given up, so a
 // channel is never sent a stale briefing hours late.

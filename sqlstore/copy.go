@@ -1,0 +1,135 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// CopyStats counts the rows Copy found and the rows it added.
+type CopyStats struct {
+	Table         string
+	Read, Written int
+}
+
+// copyTables are the tables Copy carries, parents before children, with
+// the rows it reads: every source, topic, summary, subscription and
+// delivery, and the articles fetched since the cut-off ($1) with their
+// topic matches and near-duplicate band keys. Full-text indexes are not
+// copied: each database keeps its own in step with articles.
+var copyTables = []struct{ name, where string }{
+	{"sources", ""},
+	{"topics", ""},
+	{"articles", "WHERE fetched >= $1"},
+	{"article_bands", "WHERE article_id IN (SELECT id FROM articles WHERE fetched >= $1)"},
+	{"article_topics", "WHERE article_id IN (SELECT id FROM articles WHERE fetched >= $1)"},
+	{"summaries", ""},
+	{"subscriptions", ""},
+	{"deliveries", ""},
+}
+
+// Copy copies an installation from one store to another (SQLite to
+// PostgreSQL, say): sources with their fetch state, topics, cached
+// summaries, subscriptions, delivery history, and the articles fetched
+// at or after since. IDs are kept, so subscriptions keep their topics and
+// deliveries their keys. Rows the target has already (same key or name)
+// are left as they are, so Copy is safe to run again, and it never
+// deletes. Each table is copied in one transaction.
+func Copy(ctx context.Context, from, to *Store, since time.Time) ([]CopyStats, error) {
+	var stats []CopyStats
+	for _, t := range copyTables {
+		st, err := copyTable(ctx, from, to, t.name, t.where, since)
+		if err != nil {
+			return stats, fmt.Errorf("sqlstore: copy %s: %w", t.name, err)
+		}
+		stats = append(stats, st)
+	}
+	if to.dialect.name == "postgres" {
+		// Explicit IDs do not move identity sequences: move them past the
+		// copied rows so new rows get fresh IDs.
+		for _, table := range []string{"sources", "topics", "subscriptions"} {
+			if _, err := to.db.ExecContext(ctx, fmt.Sprintf(
+				`SELECT setval(pg_get_serial_sequence('%[1]s', 'id'), GREATEST((SELECT MAX(id) FROM %[1]s), 1))`, table)); err != nil {
+				return stats, fmt.Errorf("sqlstore: copy %s: advance its IDs: %w", table, err)
+			}
+		}
+	}
+	return stats, nil
+}
+
+// copyTable copies the rows of one table that where selects, in the
+// columns both databases have.
+func copyTable(ctx context.Context, from, to *Store, table, where string, since time.Time) (CopyStats, error) {
+	st := CopyStats{Table: table}
+	target, err := columns(ctx, to.db, table)
+	if err != nil {
+		return st, err
+	}
+	source, err := columns(ctx, from.db, table)
+	if err != nil {
+		return st, err
+	}
+	have := make(map[string]bool, len(target))
+	for _, c := range target {
+		have[c] = true
+	}
+	var cols []string
+	for _, c := range source {
+		if have[c] {
+			cols = append(cols, c)
+		}
+	}
+	var args []any
+	if where != "" {
+		args = append(args, since.UnixMilli())
+	}
+	rows, err := from.db.QueryContext(ctx, `SELECT `+strings.Join(cols, ", ")+` FROM `+table+` `+where, args...)
+	if err != nil {
+		return st, err
+	}
+	defer rows.Close()
+	marks := make([]string, len(cols))
+	for i := range marks {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `) ON CONFLICT DO NOTHING`
+	err = to.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, insert)
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				return err
+			}
+			st.Read++
+			res, err := stmt.ExecContext(ctx, vals...)
+			if err != nil {
+				return fmt.Errorf("row %d: %w", st.Read, err)
+			}
+			if n, err := res.RowsAffected(); err == nil {
+				st.Written += int(n)
+			}
+		}
+		return rows.Err()
+	})
+	return st, err
+}
+
+// columns returns a table's column names.
+func columns(ctx context.Context, db *sql.DB, table string) ([]string, error) {
+	rows, err := db.QueryContext(ctx, `SELECT * FROM `+table+` WHERE 1 = 0`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	return rows.Columns()
+}
