@@ -1,11 +1,15 @@
-// Package discord is briefbot's Discord adapter: the gateway session, the
-// slash commands and their replies, and exactly-once posting of
-// briefings. It talks to the rest of briefbot through digest types and the
-// Service and Store interfaces it declares.
+// Package discord is briefbot's Discord adapter: the gateway session
+// (sharded or not) or the HTTP interactions endpoint, the slash commands
+// and their replies, and exactly-once posting of briefings. It talks to
+// the rest of briefbot through digest types and the Service and Store
+// interfaces it declares.
 package discord
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -79,7 +83,22 @@ type Config struct {
 	// RetryWait is the first wait before posting a part again after a
 	// 5xx or a timeout; it doubles each time (default 1s).
 	RetryWait time.Duration
+	// PublicKey is the application's public key (DISCORD_PUBLIC_KEY), in
+	// hex, from the Developer Portal's General Information page. HTTP
+	// interactions mode (InteractionsHandler, Serve) needs it to verify
+	// that requests come from Discord; the gateway does not.
+	PublicKey string
+	// ShardID and ShardCount shard the gateway: this bot receives the
+	// events of the guilds whose (guild_id >> 22) % ShardCount is
+	// ShardID. ShardCount 0 or 1 means one unsharded connection. Only
+	// shard 0 registers the slash commands, so that replicas do not
+	// overwrite each other's.
+	ShardID, ShardCount int
 }
+
+// maxShards bounds Config.ShardCount; Discord asks for about one shard
+// per 1000-2500 guilds.
+const maxShards = 1000
 
 // ErrBadToken reports that Discord rejected the bot token.
 var ErrBadToken = errors.New("discord: DISCORD_TOKEN was rejected: check the bot token in the Discord Developer Portal (Bot → Reset Token)")
@@ -92,8 +111,11 @@ type Bot struct {
 	log     *slog.Logger
 	session *discordgo.Session
 	seen    *seenSet
+	// publicKey verifies HTTP interactions; nil when not configured.
+	publicKey ed25519.PublicKey
 
-	// inflight tracks interaction handlers in flight; Run waits for them.
+	// inflight tracks interaction handlers in flight, from the gateway
+	// and from HTTP; Run and Serve wait for them (see Wait).
 	inflight sync.WaitGroup
 
 	mu     sync.Mutex
@@ -101,7 +123,9 @@ type Bot struct {
 	userID string
 }
 
-// New returns a bot; Run connects it.
+// New returns a bot; Run connects it to the gateway, or Serve answers
+// the interactions Discord POSTs to it over HTTP. It checks the shard
+// settings and the public key.
 func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("discord: DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal and export its token")
@@ -133,6 +157,23 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	if cfg.RetryWait <= 0 {
 		cfg.RetryWait = time.Second
 	}
+	if cfg.ShardCount == 0 {
+		cfg.ShardCount = 1
+	}
+	switch {
+	case cfg.ShardCount < 0 || cfg.ShardCount > maxShards:
+		return nil, fmt.Errorf("discord: bad shard count %d: want 1 to %d (0 means unsharded)", cfg.ShardCount, maxShards)
+	case cfg.ShardID < 0 || cfg.ShardID >= cfg.ShardCount:
+		return nil, fmt.Errorf("discord: bad shard ID %d for %d shards: want 0 <= shard ID < shard count", cfg.ShardID, cfg.ShardCount)
+	}
+	var key ed25519.PublicKey
+	if cfg.PublicKey != "" {
+		k, err := hex.DecodeString(strings.TrimSpace(cfg.PublicKey))
+		if err != nil || len(k) != ed25519.PublicKeySize {
+			return nil, errors.New("discord: DISCORD_PUBLIC_KEY is not an Ed25519 public key (64 hex digits): copy it from the Discord Developer Portal (General Information → Public Key)")
+		}
+		key = k
+	}
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
@@ -142,7 +183,8 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	s.Identify.Intents = discordgo.IntentsGuilds
 	s.ShouldReconnectOnError = true
 	s.MaxRestRetries = 3
-	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute)}
+	s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
+	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute), publicKey: key}
 	return b, nil
 }
 
@@ -206,7 +248,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		b.inflight.Add(1)
 		defer b.inflight.Done()
-		b.handle(hctx, ic.Interaction)
+		b.handle(hctx, &call{i: ic.Interaction})
 	})
 	// discordgo reconnects forever, even when Discord closed the gateway
 	// because the token was revoked (4004): check the token on every
@@ -235,7 +277,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
-	b.log.Info("discord connected", "user", me.Username)
+	b.log.Info("discord connected", "user", me.Username, "shard", b.cfg.ShardID, "shard_count", b.cfg.ShardCount)
 	if err := b.registerCommands(ctx); err != nil {
 		return err
 	}
@@ -265,6 +307,48 @@ func (b *Bot) ids() (appID, userID string) {
 	defer b.mu.Unlock()
 	return b.appID, b.userID
 }
+
+// ensureIDs returns the application and bot user IDs, asking Discord's
+// REST API for those not known yet (GET /users/@me and GET
+// /oauth2/applications/@me), so that a bot without a gateway session
+// (HTTP interactions mode, a replica that only posts) knows them too.
+func (b *Bot) ensureIDs(ctx context.Context) (appID, userID string, err error) {
+	appID, userID = b.ids()
+	if userID == "" {
+		me, err := b.session.User("@me", discordgo.WithContext(ctx))
+		if err != nil {
+			return "", "", fmt.Errorf("get bot user: %w", err)
+		}
+		userID = me.ID
+	}
+	if appID == "" {
+		endpoint := discordgo.EndpointOAuth2Application("@me")
+		body, err := b.session.RequestWithBucketID(http.MethodGet, endpoint, nil, endpoint, discordgo.WithContext(ctx))
+		if err != nil {
+			return "", "", fmt.Errorf("get application: %w", err)
+		}
+		var app discordgo.Application
+		if err := json.Unmarshal(body, &app); err != nil || app.ID == "" {
+			return "", "", fmt.Errorf("get application: bad answer %.100q", body)
+		}
+		appID = app.ID
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.userID == "" {
+		b.userID = userID
+	}
+	if b.appID == "" {
+		b.appID = appID
+	}
+	return b.appID, b.userID, nil
+}
+
+// Wait blocks until the interaction handlers in flight have returned.
+// Run and Serve call it before they return; a caller that serves
+// InteractionsHandler on its own http.Server calls it after shutting
+// that server down.
+func (b *Bot) Wait() { b.inflight.Wait() }
 
 // seenSet remembers interaction IDs for a while, so an interaction
 // delivered twice is answered once.

@@ -93,11 +93,19 @@ type env struct {
 	bot   *Bot
 	topic digest.Topic
 	stop  func()
+	// configure, if set, adjusts the Config of every bot newBot makes.
+	configure func(*Config)
 }
 
-func newEnv(t *testing.T, svc *fakeService) *env {
+// newEnv starts a fake Discord, adjusted by each of opts, and a bot
+// for it (not running).
+func newEnv(t *testing.T, svc *fakeService, opts ...func(*fakediscord.Options)) *env {
 	t.Helper()
-	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: token, Guilds: []string{testGuild}})
+	o := fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: token, Guilds: []string{testGuild}}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv := fakediscord.New(t, o)
 	srv.AddChannel(fakediscord.Channel{ID: testChannel, GuildID: testGuild, Name: "news"})
 	store, err := sqlstore.Open(context.Background(), filepath.Join(t.TempDir(), "bot.db"))
 	if err != nil {
@@ -114,7 +122,11 @@ func newEnv(t *testing.T, svc *fakeService) *env {
 }
 
 func (e *env) newBot() *Bot {
-	b, err := New(Config{Token: token, APIURL: e.srv.URL(), Transport: e.srv.Client().Transport}, e.store, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	cfg := Config{Token: token, APIURL: e.srv.URL(), Transport: e.srv.Client().Transport}
+	if e.configure != nil {
+		e.configure(&cfg)
+	}
+	b, err := New(cfg, e.store, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -92,9 +92,17 @@ func commands() []*discordgo.ApplicationCommand {
 }
 
 // registerCommands bulk-overwrites the commands when they differ from the
-// registered ones.
+// registered ones. Only shard 0 registers them, so that shards and
+// replicas do not overwrite each other's.
 func (b *Bot) registerCommands(ctx context.Context) error {
-	appID, _ := b.ids()
+	if b.cfg.ShardID != 0 {
+		b.log.Info("slash commands left to shard 0", "shard", b.cfg.ShardID)
+		return nil
+	}
+	appID, _, err := b.ensureIDs(ctx)
+	if err != nil {
+		return fmt.Errorf("discord: register commands: %w", err)
+	}
 	want := commands()
 	have, err := b.session.ApplicationCommands(appID, b.cfg.GuildID, discordgo.WithContext(ctx))
 	if err == nil && sameCommands(have, want) {
@@ -156,6 +164,11 @@ type call struct {
 	i        *discordgo.Interaction
 	deferred bool
 	answered bool
+	// initial, when set, takes the interaction's first response instead
+	// of the callback endpoint: in HTTP interactions mode it is written
+	// as the body of the answer to Discord's POST. It returns
+	// errRequestOver when that answer has gone out without it.
+	initial func(*discordgo.InteractionResponse) error
 }
 
 func (c *call) user() string {
@@ -210,13 +223,14 @@ func (b *Bot) handlers() map[string]handler {
 	}
 }
 
-// handle answers one interaction. Panics are recovered and answered.
-func (b *Bot) handle(ctx context.Context, i *discordgo.Interaction) {
+// handle answers one interaction, received over the gateway or over
+// HTTP. Panics are recovered and answered.
+func (b *Bot) handle(ctx context.Context, c *call) {
+	i := c.i
 	if !b.seen.add(i.ID, b.cfg.Now()) {
 		b.log.Info("duplicate interaction ignored", "interaction", i.ID)
 		return
 	}
-	c := &call{i: i}
 	defer func() {
 		if r := recover(); r != nil {
 			b.log.Error("interaction handler panicked", "interaction", i.ID, "error", r)
@@ -281,10 +295,10 @@ func (b *Bot) ephemeral(ctx context.Context, c *call, msg string) {
 	var err error
 	switch {
 	case !c.deferred && !c.answered:
-		err = b.session.InteractionRespond(c.i, &discordgo.InteractionResponse{
+		err = b.callback(ctx, c, &discordgo.InteractionResponse{
 			Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: msg, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()},
-		}, opt)
+		})
 	default:
 		if c.deferred && !c.answered {
 			if err := b.session.InteractionResponseDelete(c.i, opt); err != nil {
@@ -305,7 +319,7 @@ func (b *Bot) respond(ctx context.Context, c *call, msg string, ephemeral bool) 
 	if ephemeral {
 		data.Flags = discordgo.MessageFlagsEphemeral
 	}
-	err := b.session.InteractionRespond(c.i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data}, discordgo.WithContext(ctx))
+	err := b.callback(ctx, c, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource, Data: data})
 	c.answered = err == nil
 	return err
 }
@@ -313,12 +327,26 @@ func (b *Bot) respond(ctx context.Context, c *call, msg string, ephemeral bool) 
 // deferReply acknowledges the interaction within Discord's 3 seconds; the
 // answer follows by editing the deferred message.
 func (b *Bot) deferReply(ctx context.Context, c *call) error {
-	err := b.session.InteractionRespond(c.i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}, discordgo.WithContext(ctx))
+	err := b.callback(ctx, c, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
 	if err != nil {
 		return fmt.Errorf("defer: %w", err)
 	}
 	c.deferred = true
 	return nil
+}
+
+// callback sends the interaction's initial response: as the answer to
+// Discord's POST in HTTP interactions mode while that is still open,
+// else to the callback endpoint.
+func (b *Bot) callback(ctx context.Context, c *call, resp *discordgo.InteractionResponse) error {
+	if send := c.initial; send != nil && (resp.Data == nil || len(resp.Data.Files) == 0) {
+		c.initial = nil
+		if err := send(resp); !errors.Is(err, errRequestOver) {
+			return err
+		}
+	}
+	c.initial = nil
+	return b.session.InteractionRespond(c.i, resp, discordgo.WithContext(ctx))
 }
 
 func requirePerm(c *call, perm int64, what string) error {

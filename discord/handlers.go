@@ -445,10 +445,10 @@ func (b *Bot) autocomplete(ctx context.Context, c *call) {
 	slices.SortStableFunc(choices, func(a, b *discordgo.ApplicationCommandOptionChoice) int {
 		return boolInt(!strings.HasPrefix(strings.ToLower(a.Name), "#")) - boolInt(!strings.HasPrefix(strings.ToLower(b.Name), "#"))
 	})
-	err := b.session.InteractionRespond(c.i, &discordgo.InteractionResponse{
+	err := b.callback(ctx, c, &discordgo.InteractionResponse{
 		Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 		Data: &discordgo.InteractionResponseData{Choices: choices},
-	}, discordgo.WithContext(ctx))
+	})
 	if err != nil {
 		b.log.Warn("autocomplete reply", "interaction", c.i.ID, "error", err)
 	}

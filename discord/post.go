@@ -222,9 +222,9 @@ func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, post
 // findParts maps part numbers of a delivery to the IDs of the bot's
 // recent messages in the channel that carry their tags.
 func (b *Bot) findParts(ctx context.Context, channelID, ref string) (map[int]string, error) {
-	_, me := b.ids()
-	if me == "" {
-		return nil, errors.New("bot user unknown")
+	_, me, err := b.ensureIDs(ctx)
+	if err != nil {
+		return nil, err
 	}
 	recent, err := b.session.ChannelMessages(channelID, 100, "", "", "", discordgo.WithContext(ctx))
 	if err != nil {

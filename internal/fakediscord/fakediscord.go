@@ -11,7 +11,10 @@
 // errors, Unknown interaction 10062, …), sends the X-RateLimit-* headers on
 // every routed response and enforces the limit it advertises, checks message
 // and embed limits, computes which mentions a message would ping under its
-// allowed_mentions, and records every request. Faults (429, 5xx, slow or
+// allowed_mentions, and records every request. It can also deliver
+// interactions the way Discord does to an Interactions Endpoint URL:
+// signed HTTP POSTs whose answers are handled as interaction callbacks
+// (see [Server.PostInteraction]). Faults (429, 5xx, slow or
 // dropped responses) are scripted per route with [Server.Inject]; the
 // gateway can be dropped or closed with a close code to exercise reconnects
 // and resumes.
@@ -22,6 +25,7 @@ package fakediscord
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -73,6 +77,11 @@ type Options struct {
 	// MESSAGE_CONTENT 1<<15). An IDENTIFY asking for others is closed with
 	// 4014 "Disallowed intent(s)".
 	PrivilegedIntents int64
+	// SigningKey is the key the fake signs the interactions it POSTs to
+	// an Interactions Endpoint URL with (see PostInteraction); its public
+	// half is the application's public key (PublicKey). It defaults to a
+	// key derived from AppID.
+	SigningKey ed25519.PrivateKey
 }
 
 // Server is a fake Discord. Create it with New.
@@ -85,6 +94,8 @@ type Server struct {
 	upgrade websocket.Upgrader
 	wg      sync.WaitGroup // gateway connections
 	done    chan struct{}  // closed by Close
+	// endpoint POSTs interactions to Interactions Endpoint URLs.
+	endpoint *http.Client
 
 	mu       sync.Mutex
 	changed  chan struct{} // closed and replaced on every change
@@ -151,6 +162,15 @@ func New(t testing.TB, opts Options) *Server {
 	if opts.CallbackDeadline == 0 {
 		opts.CallbackDeadline = 3 * time.Second
 	}
+	if len(opts.SigningKey) != ed25519.PrivateKeySize {
+		seed := sha256.Sum256([]byte("fakediscord signing key " + opts.AppID))
+		opts.SigningKey = ed25519.NewKeyFromSeed(seed[:])
+	}
+	timeout := opts.CallbackDeadline
+	if timeout < 0 {
+		timeout = 30 * time.Second
+	}
+	s.endpoint = &http.Client{Transport: &http.Transport{}, Timeout: timeout}
 	opts.Guilds = append([]string(nil), opts.Guilds...)
 	s.opts = opts
 	s.token = opts.Token
@@ -180,6 +200,13 @@ func (s *Server) AppID() string { return s.opts.AppID }
 
 // BotUserID returns the bot user's ID.
 func (s *Server) BotUserID() string { return s.opts.BotUserID }
+
+// PublicKey returns the application's public key, hex-encoded, as the
+// developer portal shows it and GET /oauth2/applications/@me returns it
+// (verify_key): the public half of Options.SigningKey.
+func (s *Server) PublicKey() string {
+	return hex.EncodeToString(s.opts.SigningKey.Public().(ed25519.PublicKey))
+}
 
 // Token returns the currently valid bot token (without "Bot ").
 func (s *Server) Token() string {
@@ -251,6 +278,7 @@ func (s *Server) Close() {
 	s.mu.Unlock()
 	s.http.Close()
 	s.wg.Wait()
+	s.endpoint.CloseIdleConnections()
 }
 
 // errClosed is returned by waits when the server closes first.

@@ -2,9 +2,12 @@ package fakediscord_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -847,5 +850,113 @@ func TestClientRefusesOtherHosts(t *testing.T) {
 	var body struct{ URL string }
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.URL != srv.GatewayURL() || !strings.HasPrefix(body.URL, "ws://127.0.0.1:") {
 		t.Errorf("GET /gateway = %+v, %v", body, err)
+	}
+}
+
+// endpoint is an Interactions Endpoint URL for tests: it checks the
+// signature with discordgo's VerifyInteraction (unless trusting), answers
+// PING with PONG and other interactions with answer.
+func endpoint(t *testing.T, srv *fakediscord.Server, trusting bool, answer string) string {
+	t.Helper()
+	key, err := hex.DecodeString(srv.PublicKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !trusting && !discordgo.VerifyInteraction(r, ed25519.PublicKey(key)) {
+			http.Error(w, "invalid request signature", http.StatusUnauthorized)
+			return
+		}
+		var i struct{ Type int }
+		json.NewDecoder(r.Body).Decode(&i)
+		w.Header().Set("Content-Type", "application/json")
+		if i.Type == 1 {
+			w.Write([]byte(`{"type":1}`))
+			return
+		}
+		w.Write([]byte(answer))
+	}))
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func TestVerifyEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, fakediscord.Options{})
+	ctx := testContext(t)
+	if err := srv.VerifyEndpoint(ctx, endpoint(t, srv, false, "")); err != nil {
+		t.Errorf("an endpoint that checks signatures: %v", err)
+	}
+	if err := srv.VerifyEndpoint(ctx, endpoint(t, srv, true, "")); err == nil {
+		t.Error("an endpoint that trusts every request passed")
+	}
+}
+
+func TestPostInteractionAnswerIsTheCallback(t *testing.T) {
+	t.Parallel()
+	pub, priv, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, fakediscord.Options{SigningKey: priv})
+	if srv.PublicKey() != hex.EncodeToString(pub) {
+		t.Fatalf("PublicKey() = %s, want the public half of SigningKey", srv.PublicKey())
+	}
+	ctx := testContext(t)
+	url := endpoint(t, srv, false, `{"type":4,"data":{"content":"hello","flags":64,"allowed_mentions":{"parse":[]}}}`)
+	sent, resp, err := srv.PostInteraction(ctx, url, fakediscord.Interaction{Name: "brief", GuildID: guildID, ChannelID: chanID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 200 {
+		t.Fatalf("endpoint answered %d %s", resp.Status, resp.Body)
+	}
+	cb, err := srv.WaitInteractionResponse(ctx, sent.ID)
+	if err != nil || !cb.Endpoint || cb.Status != 204 || cb.JSON.(map[string]any)["type"] != float64(4) {
+		t.Fatalf("callback = %+v, %v", cb, err)
+	}
+	msg, err := srv.WaitResponseMessage(ctx, sent.ID)
+	if err != nil || msg.Content != "hello" {
+		t.Errorf("response message = %+v, %v", msg, err)
+	}
+	// The payload is what the gateway would dispatch.
+	var i discordgo.Interaction
+	if err := json.Unmarshal(sent.Payload, &i); err != nil || i.ID != sent.ID || i.AppID != appID || i.ApplicationCommandData().Name != "brief" {
+		t.Errorf("payload %s decodes to %+v, %v", sent.Payload, i, err)
+	}
+
+	// A wrong answer leaves the interaction unanswered.
+	bad := endpoint(t, srv, false, `{"type":8}`)
+	sent, _, err = srv.PostInteraction(ctx, bad, fakediscord.Interaction{Name: "brief", GuildID: guildID, ChannelID: chanID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs := srv.InteractionResponses(sent.ID)
+	if len(rs) != 1 || rs[0].Status != 400 || !rs[0].Endpoint {
+		t.Errorf("responses to a bad answer = %+v, want one refused", rs)
+	}
+}
+
+func TestApplicationEndpoint(t *testing.T) {
+	t.Parallel()
+	srv := newServer(t, fakediscord.Options{})
+	dg := newSession(t, srv, token)
+	app, err := dg.Application("@me")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if app.ID != appID || app.VerifyKey != srv.PublicKey() || app.Name != "briefbot" {
+		t.Errorf("application = %+v", app)
+	}
+}
+
+func TestSignatureHeaders(t *testing.T) {
+	t.Parallel()
+	pub, priv, _ := ed25519.GenerateKey(nil)
+	at := time.Unix(1700000000, 0)
+	h := fakediscord.SignatureHeaders(priv, at, []byte(`{"type":1}`))
+	sig, err := hex.DecodeString(h.Get("X-Signature-Ed25519"))
+	if err != nil || h.Get("X-Signature-Timestamp") != "1700000000" || !ed25519.Verify(pub, []byte(`1700000000{"type":1}`), sig) {
+		t.Errorf("headers %v do not sign timestamp+body", h)
 	}
 }

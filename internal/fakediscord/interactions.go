@@ -149,7 +149,9 @@ type Interaction struct {
 type SentInteraction struct {
 	ID    string
 	Token string
-	// Payload is the INTERACTION_CREATE data as dispatched.
+	// Payload is the interaction object as JSON: INTERACTION_CREATE's
+	// data as dispatched, or the body POSTed to an Interactions Endpoint
+	// URL.
 	Payload json.RawMessage
 }
 
@@ -182,30 +184,71 @@ var errNoSession = errors.New("fakediscord: no gateway session has identified")
 // name was registered (guild commands first), else a fresh snowflake. It
 // fails if no session has identified.
 func (s *Server) SendInteraction(i Interaction) (SentInteraction, error) {
-	if i.Name == "" {
-		return SentInteraction{}, errors.New("fakediscord: SendInteraction: Name is required")
-	}
-	if !isSnowflake(i.ChannelID) {
-		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: ChannelID %q is not a snowflake", i.ChannelID)
-	}
-	if i.GuildID != "" && !isSnowflake(i.GuildID) {
-		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: GuildID %q is not a snowflake", i.GuildID)
-	}
-	if i.Type == 0 {
-		i.Type = InteractionApplicationCommand
-	}
-	if i.Type != InteractionApplicationCommand && i.Type != InteractionAutocomplete {
-		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: unsupported type %d", i.Type)
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed {
-		return SentInteraction{}, errClosed
+	if err := s.checkInteraction(&i); err != nil {
+		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: %w", err)
 	}
 	sessions := s.sessionsFor(i.GuildID)
 	if len(sessions) == 0 {
 		return SentInteraction{}, errNoSession
 	}
+	sent, err := s.createInteraction(i)
+	if err != nil {
+		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: %w", err)
+	}
+	for _, sess := range sessions {
+		s.dispatch(sess, "INTERACTION_CREATE", sent.Payload)
+	}
+	s.notify()
+	return sent, nil
+}
+
+// CreateInteraction creates an interaction as SendInteraction does, but
+// delivers it nowhere: its Payload is the JSON Discord would dispatch as
+// INTERACTION_CREATE's data or POST to an Interactions Endpoint URL (see
+// PostInteraction and SignatureHeaders). Its callback deadline starts
+// now. No gateway session is needed.
+func (s *Server) CreateInteraction(i Interaction) (SentInteraction, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.checkInteraction(&i); err != nil {
+		return SentInteraction{}, fmt.Errorf("fakediscord: CreateInteraction: %w", err)
+	}
+	sent, err := s.createInteraction(i)
+	if err != nil {
+		return SentInteraction{}, fmt.Errorf("fakediscord: CreateInteraction: %w", err)
+	}
+	s.notify()
+	return sent, nil
+}
+
+// checkInteraction validates i and fills in its defaults; s.mu is held.
+func (s *Server) checkInteraction(i *Interaction) error {
+	if i.Name == "" {
+		return errors.New("missing Name")
+	}
+	if !isSnowflake(i.ChannelID) {
+		return fmt.Errorf("ChannelID %q is not a snowflake", i.ChannelID)
+	}
+	if i.GuildID != "" && !isSnowflake(i.GuildID) {
+		return fmt.Errorf("GuildID %q is not a snowflake", i.GuildID)
+	}
+	if i.Type == 0 {
+		i.Type = InteractionApplicationCommand
+	}
+	if i.Type != InteractionApplicationCommand && i.Type != InteractionAutocomplete {
+		return fmt.Errorf("unsupported type %d", i.Type)
+	}
+	if s.closed {
+		return errClosed
+	}
+	return nil
+}
+
+// createInteraction records a checked interaction and builds its
+// payload; s.mu is held.
+func (s *Server) createInteraction(i Interaction) (SentInteraction, error) {
 	if i.User.ID == "" {
 		i.User.ID, _ = s.newID()
 	}
@@ -232,17 +275,12 @@ func (s *Server) SendInteraction(i Interaction) (SentInteraction, error) {
 		id: id, token: s.opaque("aW50ZXJhY3Rpb246", 32), typ: i.Type, guildID: i.GuildID,
 		channelID: i.ChannelID, userID: i.User.ID, username: i.User.Username, sentAt: time.Now(),
 	}
-	payload := s.interactionPayload(in, i)
-	raw, err := json.Marshal(payload)
+	raw, err := json.Marshal(s.interactionPayload(in, i))
 	if err != nil {
-		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: %w", err)
+		return SentInteraction{}, err
 	}
 	s.interactions[in.id] = in
 	s.byToken[in.token] = in
-	for _, sess := range sessions {
-		s.dispatch(sess, "INTERACTION_CREATE", json.RawMessage(raw))
-	}
-	s.notify()
 	return SentInteraction{ID: in.id, Token: in.token, Payload: raw}, nil
 }
 

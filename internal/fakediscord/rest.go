@@ -44,6 +44,12 @@ type Request struct {
 	Status  int
 	Dropped bool
 	Fault   bool
+	// Endpoint marks an interaction response that came back as the body
+	// of an Interactions Endpoint URL's answer to PostInteraction rather
+	// than as a request to the callback endpoint; it is recorded as a
+	// POST to /interactions/{id}/{token}/callback and Header holds the
+	// answer's headers.
+	Endpoint bool
 }
 
 // Decode decodes the request's JSON (the payload_json part of a multipart
@@ -482,6 +488,7 @@ func routeTable() []route {
 		{method: "GET", path: "/gateway", auth: authNone, handle: (*Server).getGateway},
 		{method: "GET", path: "/gateway/bot", handle: (*Server).getGatewayBot},
 		{method: "GET", path: "/users/@me", handle: (*Server).getMe},
+		{method: "GET", path: "/oauth2/applications/@me", handle: (*Server).getApplication},
 		{method: "GET", path: "/channels/{channel}", major: 1, handle: (*Server).getChannel},
 		{method: "GET", path: "/channels/{channel}/messages", major: 1, handle: (*Server).listMessages},
 		{method: "POST", path: "/channels/{channel}/messages", major: 1, handle: (*Server).createMessage},
@@ -556,6 +563,21 @@ func (s *Server) botUser() map[string]any {
 		"id": s.opts.BotUserID, "username": "briefbot", "discriminator": "0", "global_name": nil,
 		"avatar": nil, "bot": true, "public_flags": 0, "flags": 0,
 	}
+}
+
+// getApplication answers GET /oauth2/applications/@me.
+func (s *Server) getApplication(*call) reply {
+	owner := map[string]any{
+		"id": "1000000000000000001", "username": "owner", "discriminator": "0", "global_name": nil,
+		"avatar": nil, "public_flags": 0, "flags": 0,
+	}
+	return success(map[string]any{
+		"id": s.opts.AppID, "name": "briefbot", "icon": nil, "description": "", "summary": "",
+		"type": nil, "hook": true, "bot_public": true, "bot_require_code_grant": false,
+		"verify_key": s.PublicKey(), "flags": 0, "is_monetized": false, "team": nil,
+		"owner": owner, "bot": s.botUser(), "interactions_endpoint_url": nil,
+		"redirect_uris": []any{}, "approximate_guild_count": len(s.opts.Guilds),
+	})
 }
 
 // getMe answers GET /users/@me.
