@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -31,11 +32,16 @@ type Config struct {
 
 	// DiscordToken and OpenAIKey come from DISCORD_TOKEN and OPENAI_API_KEY.
 	DiscordToken string `yaml:"-"`
-	OpenAIKey    string `yaml:"-"`
+	// DiscordPublicKey (DISCORD_PUBLIC_KEY) verifies HTTP interactions.
+	DiscordPublicKey string `yaml:"-"`
+	OpenAIKey        string `yaml:"-"`
 	// File is the config file read, or "" when built-in defaults apply.
 	File string `yaml:"-"`
 	// DefaultSources is set when Sources are the built-in defaults.
 	DefaultSources bool `yaml:"-"`
+
+	// envErrs are environment overrides that did not parse.
+	envErrs []fieldError
 }
 
 // TopicConfig is one entry of the `topics:` list.
@@ -75,6 +81,10 @@ type DiscordConfig struct {
 	MaxTopics        int `yaml:"max_topics,omitempty"`
 	MaxSources       int `yaml:"max_sources,omitempty"`
 	MaxSubscriptions int `yaml:"max_subscriptions,omitempty"`
+	// Gateway sharding: this replica connects as shard ShardID of
+	// ShardCount (0 or 1 means unsharded).
+	ShardID    int `yaml:"shard_id,omitempty"`
+	ShardCount int `yaml:"shard_count,omitempty"`
 }
 
 // ScheduleConfig tunes scheduled briefings.
@@ -194,6 +204,19 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.LLM.BaseURL, "OPENAI_BASE_URL")
 	set(&cfg.LLM.Model, "BRIEFBOT_MODEL")
 	set(&cfg.DiscordToken, "DISCORD_TOKEN")
+	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY")
+	setInt := func(dst *int, key string) {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				cfg.envErrs = append(cfg.envErrs, fieldError{"$" + key, fmt.Sprintf("%s=%q is not a whole number", key, v)})
+				return
+			}
+			*dst = n
+		}
+	}
+	setInt(&cfg.Discord.ShardID, "BRIEFBOT_SHARD_ID")
+	setInt(&cfg.Discord.ShardCount, "BRIEFBOT_SHARD_COUNT")
 	set(&cfg.OpenAIKey, "OPENAI_API_KEY")
 }
 
@@ -264,7 +287,7 @@ type fieldError struct {
 }
 
 func validate(cfg *Config) []fieldError {
-	var errs []fieldError
+	errs := append([]fieldError(nil), cfg.envErrs...)
 	bad := func(path, format string, args ...any) {
 		errs = append(errs, fieldError{path, fmt.Sprintf(format, args...)})
 	}
@@ -298,6 +321,12 @@ func validate(cfg *Config) []fieldError {
 	}
 	if cfg.Schedule.catchUpWindow, err = parseDuration(cfg.Schedule.CatchUpWindow, time.Minute, 7*24*time.Hour); err != nil {
 		bad("$.schedule.catchup_window", "%v", err)
+	}
+	switch d := cfg.Discord; {
+	case d.ShardCount < 0 || d.ShardCount > 1000:
+		bad("$.discord.shard_count", "%d is out of range: want 1 to 1000 (or leave it out for no sharding)", d.ShardCount)
+	case d.ShardID < 0 || (d.ShardID > 0 && d.ShardID >= max(d.ShardCount, 1)):
+		bad("$.discord.shard_id", "%d is out of range: want 0 to shard_count-1 (%d)", d.ShardID, max(d.ShardCount, 1)-1)
 	}
 	if cfg.Jobs.rescueAfter, err = parseDuration(cfg.Jobs.RescueAfter, 10*time.Second, 24*time.Hour); err != nil {
 		bad("$.jobs.rescue_after", "%v", err)

@@ -29,7 +29,9 @@ Exits non-zero, naming file and line, when the config is invalid.`,
 			if err != nil {
 				return err
 			}
-			out, err := yaml.Marshal(cfg)
+			shown := *cfg
+			shown.Database = redact(cfg.Database) // a PostgreSQL URL may carry a password
+			out, err := yaml.Marshal(&shown)
 			if err != nil {
 				return err
 			}
@@ -40,8 +42,8 @@ Exits non-zero, naming file and line, when the config is invalid.`,
 			if cfg.File != "" && cfg.DefaultSources {
 				from += " (sources: built-in defaults)"
 			}
-			_, err = fmt.Fprintf(a.stdout, "# config OK: %s\n# secrets from the environment:\n#   DISCORD_TOKEN: %s\n#   OPENAI_API_KEY: %s\n%s",
-				from, mask(cfg.DiscordToken), mask(cfg.OpenAIKey), out)
+			_, err = fmt.Fprintf(a.stdout, "# config OK: %s\n# secrets from the environment:\n#   DISCORD_TOKEN: %s\n#   OPENAI_API_KEY: %s\n#   DISCORD_PUBLIC_KEY: %s\n%s",
+				from, mask(cfg.DiscordToken), mask(cfg.OpenAIKey), mask(cfg.DiscordPublicKey), out)
 			return err
 		},
 	})

@@ -211,6 +211,12 @@ func TestConfigCheck(t *testing.T) {
 		{name: "duplicate name", file: "sources:\n  - name: a\n    url: https://example.org/1\n  - name: a\n    url: https://example.org/2\n", wantErr: `:4: sources[1].name: source name "a" is already used`},
 		{name: "yaml syntax", file: "sources: [\n", wantErr: "yaml_syntax.yaml: [1:10] sequence end token ']' not found"},
 		{name: "secret in file refused", file: "discord:\n  token: abc\n", wantErr: `unknown field "token"`},
+		{name: "postgres password masked", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bot:hunter2@db.example/briefbot"},
+			wantOut: []string{"database: postgres://xxxxx@db.example/briefbot"}, notOut: []string{"hunter2"}},
+		{name: "shards", env: map[string]string{"BRIEFBOT_SHARD_ID": "1", "BRIEFBOT_SHARD_COUNT": "4"}, wantOut: []string{"shard_id: 1", "shard_count: 4"}},
+		{name: "shard out of range", file: "discord:\n  shard_id: 2\n  shard_count: 2\n", wantErr: "discord.shard_id: 2 is out of range: want 0 to shard_count-1 (1)"},
+		{name: "bad shard env", env: map[string]string{"BRIEFBOT_SHARD_COUNT": "two"}, wantErr: `BRIEFBOT_SHARD_COUNT="two" is not a whole number`},
+		{name: "bad rescue_after", file: "jobs:\n  rescue_after: 1s\n", wantErr: "jobs.rescue_after"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 
 func (a *app) runCommand() *cobra.Command {
 	var tick time.Duration
+	var interactionsAddr string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the Discord bot: slash commands, source polling and scheduled briefings",
@@ -24,7 +26,12 @@ func (a *app) runCommand() *cobra.Command {
 sources on their intervals, and post subscribed briefings when they are due.
 Work is kept in durable jobs in the database, so a restart resumes it.
 Stops on SIGINT or SIGTERM after running jobs finish (at most
-jobs.drain_timeout). A rejected token stops it at once.`,
+jobs.drain_timeout). A rejected token stops it at once.
+
+With --interactions-addr it serves Discord's Interactions Endpoint URL on
+that address instead of taking interactions from the gateway (set
+DISCORD_PUBLIC_KEY); replicas in this mode hold no gateway session and may
+sit behind a load balancer.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if tick < time.Second {
@@ -43,6 +50,9 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 			if cfg.DiscordToken == "" {
 				return errNoToken
 			}
+			if interactionsAddr != "" && cfg.DiscordPublicKey == "" {
+				return errors.New("--interactions-addr needs DISCORD_PUBLIC_KEY, the application's public key (Discord Developer Portal → General Information), to verify Discord's requests")
+			}
 			poller, err := newPoller(ctx, cfg, store, log, a.now)
 			if err != nil {
 				return err
@@ -56,6 +66,7 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 				Token: cfg.DiscordToken, APIURL: cfg.Discord.APIURL, GuildID: cfg.Discord.GuildID,
 				MaxTopics: cfg.Discord.MaxTopics, MaxSources: cfg.Discord.MaxSources, MaxSubscriptions: cfg.Discord.MaxSubscriptions,
 				Now: a.now, LateAfter: schedule.LateAfter,
+				ShardID: cfg.Discord.ShardID, ShardCount: cfg.Discord.ShardCount, PublicKey: cfg.DiscordPublicKey,
 			}, store, svc, log)
 			if err != nil {
 				return err
@@ -74,7 +85,17 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 			if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
 				return err
 			}
-			err = bot.Run(ctx)
+			if interactionsAddr != "" {
+				var ln net.Listener
+				if ln, err = net.Listen("tcp", interactionsAddr); err != nil {
+					err = fmt.Errorf("--interactions-addr: %w", err)
+				} else {
+					log.Info("serving HTTP interactions", "addr", ln.Addr().String())
+					err = bot.Serve(ctx, ln)
+				}
+			} else {
+				err = bot.Run(ctx)
+			}
 			if stopErr := queue.Stop(cfg.Jobs.drainTimeout); stopErr != nil {
 				log.Error("stop jobs", "error", stopErr)
 			}
@@ -85,6 +106,7 @@ jobs.drain_timeout). A rejected token stops it at once.`,
 		},
 	}
 	cmd.Flags().DurationVar(&tick, "tick", 30*time.Second, "how often to look for due sources and briefings")
+	cmd.Flags().StringVar(&interactionsAddr, "interactions-addr", "", "serve Discord's interactions endpoint on this address (e.g. :8080) instead of using the gateway")
 	return cmd
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -162,4 +163,61 @@ func waitStable(t *testing.T, srv *fakediscord.Server, channel string) []fakedis
 	}
 	t.Fatalf("messages in %s kept changing", channel)
 	return nil
+}
+
+// TestRunHTTPInteractions runs `briefbot run --interactions-addr`: the
+// endpoint passes the developer portal's check (signed PING answered,
+// badly signed one refused), and a signed /subscribe is answered with no
+// gateway session at all.
+func TestRunHTTPInteractions(t *testing.T) {
+	const guild, channel = "100000000000000001", "200000000000000001"
+	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{guild}})
+	srv.AddChannel(fakediscord.Channel{ID: channel, GuildID: guild, Name: "news"})
+	env := map[string]string{"DISCORD_TOKEN": "tok", "BRIEFBOT_DISCORD_API_URL": srv.URL(), "DISCORD_PUBLIC_KEY": srv.PublicKey()}
+	c := newsCLI(t, korea, env)
+	if _, _, err := newsCLI(t, korea, map[string]string{"DISCORD_TOKEN": "tok", "BRIEFBOT_DISCORD_API_URL": srv.URL()}).run("run", "--interactions-addr", "127.0.0.1:0"); err == nil || !strings.Contains(err.Error(), "DISCORD_PUBLIC_KEY") {
+		t.Errorf("--interactions-addr without a public key: %v", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var out, errOut bytes.Buffer
+	go func() {
+		done <- runAt(ctx, []string{"--log-level", "error", "run", "--tick", "1s", "--interactions-addr", addr},
+			func(k string) string { return c.env[k] }, strings.NewReader(""), &out, &errOut, time.Now) // signatures carry real time
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v\n%s", err, errOut.String())
+		}
+	}()
+	url := "http://" + addr + "/"
+	wctx, wcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer wcancel()
+	for srv.VerifyEndpoint(wctx, url) != nil && wctx.Err() == nil {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err := srv.VerifyEndpoint(wctx, url); err != nil {
+		t.Fatalf("endpoint check: %v\n%s", err, errOut.String())
+	}
+	sent, _, err := srv.PostInteraction(wctx, url, fakediscord.Interaction{Name: "subscribe", GuildID: guild, ChannelID: channel,
+		Permissions: fakediscord.DefaultPermissions | 1<<4,
+		Options:     []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks"), fakediscord.StringOption("schedule", "daily 08:00"), fakediscord.StringOption("timezone", "UTC")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := srv.WaitResponseMessage(wctx, sent.ID)
+	if err != nil || !strings.Contains(m.Content, "Subscribed") {
+		t.Fatalf("subscribe over HTTP: %v %q\n%s", err, m.Content, errOut.String())
+	}
+	if srv.Connected() {
+		t.Error("a gateway session is open in HTTP interactions mode")
+	}
 }
