@@ -76,3 +76,4 @@ func testCopy(t *testing.T, to *Store) {
 }
 
 func TestCopySQLiteToSQLite(t *testing.T) { testCopy(t, openSQLite(t)) }
+func TestCopySQLiteToPostgres(t *testing.T) { testCopy(t, openPostgres(t)) }

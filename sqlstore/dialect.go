@@ -11,22 +11,42 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // dialect is what differs between the databases sqlstore speaks. Queries
 // are written once, in the subset both SQLite and PostgreSQL accept
-// (numbered $N parameters, RETURNING, partial indexes); the rest lives here.
-// Adding PostgreSQL means a postgres dialect, migrations/postgres/*.sql and a
-// case in resolve.
+// (numbered $N parameters, RETURNING, ON CONFLICT, UPDATE ... FROM, NULLS
+// FIRST, partial indexes, integers 0 and 1 for booleans); the rest lives
+// here. Adding a database means a dialect, migrations/NAME/*.sql and a case
+// in resolve.
 type dialect struct {
-	// name names the database in messages.
+	// name names the database in messages, and is what Store.Dialect
+	// returns.
 	name string
 	// driver is the database/sql driver name.
 	driver string
 	// migrations holds the numbered schema migrations, NNNN_name.sql.
 	migrations fs.FS
+	// migrationLock, if set, is run first in every migration transaction:
+	// it makes concurrent Opens of one database apply migrations one at a
+	// time. (SQLite's immediate transactions do that already.)
+	migrationLock string
+	// foreignKeysOff tells whether migrations may start with the
+	// foreignKeysOff marker (SQLite's PRAGMA foreign_keys).
+	foreignKeysOff bool
+	// forUpdate is appended to a SELECT in a transaction that writes what
+	// it read, to lock the rows it selects until the commit. SQLite
+	// transactions take the write lock at BEGIN and need none.
+	forUpdate string
+	// searchQuery returns the query SearchArticles runs, with a LIMIT $4
+	// if limited, and its first argument, for terms that searchTerms
+	// returned (at least one).
+	searchQuery func(terms []string, limited bool) (query string, arg any)
 	// configure tunes the connection pool, if set.
 	configure func(db *sql.DB, dsn string)
 	// classify tells which constraint, if any, an error reports.
@@ -36,18 +56,21 @@ type dialect struct {
 //go:embed migrations/sqlite/*.sql
 var sqliteMigrations embed.FS
 
+//go:embed migrations/postgres/*.sql
+var postgresMigrations embed.FS
+
 // resolve picks the dialect for dsn and returns the driver's data source
 // name.
 func resolve(dsn string) (dialect, string, error) {
 	switch {
 	case dsn == "":
 		return dialect{}, "", errors.New("sqlstore: open: empty database name")
-	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		shown := "(unparsable URL)"
-		if u, err := url.Parse(dsn); err == nil {
-			shown = u.Redacted()
+	case isPostgres(dsn):
+		// pgx's error names the URL, without its password.
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return dialect{}, "", fmt.Errorf("sqlstore: open PostgreSQL: %w", err)
 		}
-		return dialect{}, "", fmt.Errorf("sqlstore: PostgreSQL is not supported yet: %s", shown)
+		return postgresDialect(), dsn, nil
 	default:
 		source, err := sqliteSource(dsn)
 		if err != nil {
@@ -57,6 +80,24 @@ func resolve(dsn string) (dialect, string, error) {
 	}
 }
 
+// isPostgres reports whether dsn is a PostgreSQL URL.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
+// shownDSN returns dsn as messages show it: a PostgreSQL URL without its
+// password.
+func shownDSN(dsn string) string {
+	if !isPostgres(dsn) {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(unparsable PostgreSQL URL)"
+	}
+	return u.Redacted()
+}
+
 // sqliteDialect returns the dialect of modernc.org/sqlite.
 func sqliteDialect() dialect {
 	migrations, err := fs.Sub(sqliteMigrations, "migrations/sqlite")
@@ -64,9 +105,13 @@ func sqliteDialect() dialect {
 		panic(err) // the embedded path is a constant
 	}
 	return dialect{
-		name:       "sqlite",
-		driver:     "sqlite",
-		migrations: migrations,
+		name:           "sqlite",
+		driver:         "sqlite",
+		migrations:     migrations,
+		foreignKeysOff: true,
+		searchQuery: func(terms []string, limited bool) (string, any) {
+			return sqliteSearchQuery(limited), matchExpression(terms)
+		},
 		configure: func(db *sql.DB, dsn string) {
 			if dsn == ":memory:" {
 				// Each connection would get its own empty database.
@@ -120,4 +165,37 @@ func sqliteSource(path string) (string, error) {
 		return "", fmt.Errorf("sqlstore: open %q: %q is not a directory", path, dir)
 	}
 	return path + "?" + sqlitePragmas, nil
+}
+
+// postgresDialect returns the dialect of PostgreSQL through pgx.
+func postgresDialect() dialect {
+	migrations, err := fs.Sub(postgresMigrations, "migrations/postgres")
+	if err != nil {
+		panic(err) // the embedded path is a constant
+	}
+	return dialect{
+		name:       "postgres",
+		driver:     "pgx",
+		migrations: migrations,
+		// One key for every schema of a database: CREATE EXTENSION is
+		// database-wide.
+		migrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('briefbot: schema migrations', 0))`,
+		forUpdate:     ` FOR UPDATE`,
+		searchQuery: func(terms []string, limited bool) (string, any) {
+			return postgresSearchQuery(limited), terms
+		},
+		classify: func(err error) violation {
+			var e *pgconn.PgError
+			if !errors.As(err, &e) {
+				return noViolation
+			}
+			switch e.Code {
+			case "23505": // unique_violation
+				return uniqueViolation
+			case "23503": // foreign_key_violation
+				return foreignKeyViolation
+			}
+			return noViolation
+		},
+	}
 }

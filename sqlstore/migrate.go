@@ -53,17 +53,15 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // migrate applies the dialect's migrations that db has not seen yet, in
 // order, each in its own transaction, and records them in
 // schema_migrations. It is a no-op on an up-to-date database, and refuses a
-// database whose schema is newer than the migrations it knows.
+// database whose schema is newer than the migrations it knows. Concurrent
+// calls on one database, from one process or several, apply each
+// migration once.
 func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 	ms, err := loadMigrations(d.migrations)
 	if err != nil {
 		return fmt.Errorf("%s migrations: %w", d.name, err)
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version    INTEGER PRIMARY KEY,
-		name       TEXT    NOT NULL,
-		applied_at BIGINT  NOT NULL
-	)`); err != nil {
+	if err := createMigrationsTable(ctx, db, d); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
 	}
 	current, err := schemaVersion(ctx, db)
@@ -74,11 +72,49 @@ func migrate(ctx context.Context, db *sql.DB, d dialect) error {
 		return fmt.Errorf("database schema version %d is newer than this build's %d: upgrade briefbot", current, latest)
 	}
 	for _, m := range ms[current:] {
-		if err := apply(ctx, db, m); err != nil {
+		if err := apply(ctx, db, d, m); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// createMigrationsTable creates schema_migrations if it does not exist,
+// under the dialect's migration lock: PostgreSQL's CREATE TABLE IF NOT
+// EXISTS fails, rather than waits, when another session creates the table
+// at the same time.
+func createMigrationsTable(ctx context.Context, db *sql.DB, d dialect) error {
+	tx, err := beginMigration(ctx, db, d)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at BIGINT  NOT NULL
+	)`); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// beginMigration begins a transaction on conn (a *sql.DB or *sql.Conn) and
+// takes the dialect's migration lock in it, if it has one.
+func beginMigration(ctx context.Context, conn interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}, d dialect) (*sql.Tx, error) {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	if d.migrationLock != "" {
+		if _, err := tx.ExecContext(ctx, d.migrationLock); err != nil {
+			tx.Rollback()
+			return nil, fmt.Errorf("take the migration lock: %w", err)
+		}
+	}
+	return tx, nil
 }
 
 // schemaVersion returns the highest migration version applied to db, 0 for
@@ -93,18 +129,22 @@ func schemaVersion(ctx context.Context, db *sql.DB) (int, error) {
 
 // foreignKeysOff, as a migration's first line, runs it with foreign key
 // enforcement off (SQLite's way to rebuild a table that others reference);
-// the foreign keys are checked before it commits.
+// the foreign keys are checked before it commits. Only dialects with
+// foreignKeysOff set accept it.
 const foreignKeysOff = "-- briefbot: foreign_keys off"
 
 // apply runs one migration in a transaction, unless another process applied
 // it since the version was read.
-func apply(ctx context.Context, db *sql.DB, m migration) error {
+func apply(ctx context.Context, db *sql.DB, d dialect, m migration) error {
+	fkOff := strings.HasPrefix(m.sql, foreignKeysOff)
+	if fkOff && !d.foreignKeysOff {
+		return fmt.Errorf("%q is for SQLite migrations only", foreignKeysOff)
+	}
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	fkOff := strings.HasPrefix(m.sql, foreignKeysOff)
 	if fkOff {
 		// The pragma is a no-op inside a transaction: set it first, on
 		// the connection the transaction will use.
@@ -113,7 +153,7 @@ func apply(ctx context.Context, db *sql.DB, m migration) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`)
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := beginMigration(ctx, conn, d)
 	if err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"io/fs"
 	"path/filepath"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -53,15 +54,34 @@ func TestLoadMigrations(t *testing.T) {
 }
 
 func TestEmbeddedMigrationsLoad(t *testing.T) {
-	ms, err := loadMigrations(sqliteDialect().migrations)
-	if err != nil {
-		t.Fatal(err)
+	for _, d := range []dialect{sqliteDialect(), postgresDialect()} {
+		t.Run(d.name, func(t *testing.T) {
+			ms, err := loadMigrations(d.migrations)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ms) == 0 {
+				t.Fatalf("no embedded %s migrations", d.name)
+			}
+			if ms[0].name != "0001_init.sql" {
+				t.Errorf("first migration: got %q, want 0001_init.sql", ms[0].name)
+			}
+			for _, m := range ms {
+				if strings.HasPrefix(m.sql, foreignKeysOff) && !d.foreignKeysOff {
+					t.Errorf("%s: %s turns foreign keys off, which %s cannot", d.name, m.name, d.name)
+				}
+			}
+		})
 	}
-	if len(ms) == 0 {
-		t.Fatal("no embedded sqlite migrations")
-	}
-	if ms[0].name != "0001_init.sql" {
-		t.Errorf("first migration: got %q, want 0001_init.sql", ms[0].name)
+}
+
+// A SQLite-only marker in another dialect's migration is an error, not a
+// PRAGMA sent to a database that has none.
+func TestForeignKeysOffIsSQLiteOnly(t *testing.T) {
+	d := postgresDialect()
+	err := apply(t.Context(), nil, d, migration{version: 1, name: "0001_x.sql", sql: foreignKeysOff + "\nSELECT 1;"})
+	if err == nil || !strings.Contains(err.Error(), "SQLite") {
+		t.Errorf("apply: got %v, want an error saying the marker is for SQLite", err)
 	}
 }
 

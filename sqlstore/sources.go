@@ -105,10 +105,10 @@ func (s *Store) AddSource(ctx context.Context, src digest.Source) (digest.Source
 			etag, last_modified, next_poll, last_poll, last_success, failures, last_error, disabled
 		) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 		RETURNING id`,
-		src.Name, src.URL, int64(src.Interval/time.Second), src.AllowPrivate, string(src.Origin), src.GuildID,
+		src.Name, src.URL, int64(src.Interval/time.Second), flag(src.AllowPrivate), string(src.Origin), src.GuildID,
 		millis(src.CreatedAt),
 		st.ETag, st.LastModified, millis(st.NextPoll), millis(st.LastPoll), millis(st.LastSuccess),
-		st.Failures, st.LastError, st.Disabled,
+		st.Failures, st.LastError, flag(st.Disabled),
 	).Scan(&src.ID)
 	if err != nil {
 		if s.dialect.classify(err) == uniqueViolation {
@@ -164,7 +164,7 @@ func (s *Store) UpdateSource(ctx context.Context, src digest.Source) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE sources
 		SET url = $1, interval_seconds = $2, allow_private = $3, origin = $4, guild_id = $5
 		WHERE id = $6`,
-		src.URL, int64(src.Interval/time.Second), src.AllowPrivate, string(src.Origin), src.GuildID, src.ID,
+		src.URL, int64(src.Interval/time.Second), flag(src.AllowPrivate), string(src.Origin), src.GuildID, src.ID,
 	)
 	if err != nil {
 		if s.dialect.classify(err) == uniqueViolation {
@@ -194,7 +194,7 @@ func (s *Store) SaveFetchState(ctx context.Context, sourceID int64, st digest.Fe
 			failures = $6, last_error = $7, disabled = $8
 		WHERE id = $9`,
 		st.ETag, st.LastModified, millis(st.NextPoll), millis(st.LastPoll), millis(st.LastSuccess),
-		st.Failures, st.LastError, st.Disabled, sourceID,
+		st.Failures, st.LastError, flag(st.Disabled), sourceID,
 	)
 	if err != nil {
 		return fmt.Errorf("sqlstore: save fetch state of source id %d: %w", sourceID, err)

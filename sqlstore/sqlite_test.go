@@ -14,20 +14,54 @@ import (
 	"github.com/briefbot/briefbot/digest"
 )
 
-// migrationCount is how many migrations this build knows.
-func migrationCount(t *testing.T) int {
+// migrationCount is how many migrations of dialect d this build knows.
+func migrationCount(t *testing.T, d dialect) int {
 	t.Helper()
-	ms, err := loadMigrations(sqliteDialect().migrations)
+	ms, err := loadMigrations(d.migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return len(ms)
 }
 
+// checkVersions checks that schema_migrations of s lists each migration of
+// dialect d once.
+func checkVersions(t *testing.T, s *Store, d dialect) {
+	t.Helper()
+	var versions []int
+	rows, err := s.db.QueryContext(t.Context(), `SELECT version FROM schema_migrations ORDER BY version`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, v)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	var want []int
+	for v := range migrationCount(t, d) {
+		want = append(want, v+1)
+	}
+	if diff := cmp.Diff(versions, want); diff != "" {
+		t.Errorf("schema_migrations versions (-got +want):\n%s", diff)
+	}
+}
+
 func TestOpenTwiceIsNoOp(t *testing.T) {
+	testOpenTwice(t, sqliteDialect(), filepath.Join(t.TempDir(), "briefbot.db"))
+}
+
+// testOpenTwice opens the database dsn (of dialect d, with no source bbc),
+// adds a source, and reopens it twice at once.
+func testOpenTwice(t *testing.T, d dialect, dsn string) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "briefbot.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +77,7 @@ func TestOpenTwiceIsNoOp(t *testing.T) {
 	stores := make([]*Store, 2)
 	errs := make([]error, 2)
 	for i := range stores {
-		wg.Go(func() { stores[i], errs[i] = Open(ctx, path) })
+		wg.Go(func() { stores[i], errs[i] = Open(ctx, dsn) })
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -56,32 +90,18 @@ func TestOpenTwiceIsNoOp(t *testing.T) {
 	if _, err := s.Source(ctx, "bbc"); err != nil {
 		t.Errorf("Source after reopen: %v", err)
 	}
-	var versions []int
-	rows, err := s.db.QueryContext(ctx, `SELECT version FROM schema_migrations ORDER BY version`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var v int
-		if err := rows.Scan(&v); err != nil {
-			t.Fatal(err)
-		}
-		versions = append(versions, v)
-	}
-	var want []int
-	for v := range migrationCount(t) {
-		want = append(want, v+1)
-	}
-	if diff := cmp.Diff(versions, want); diff != "" {
-		t.Errorf("schema_migrations versions (-got +want):\n%s", diff)
-	}
+	checkVersions(t, s, d)
 }
 
 func TestOpenNewerSchema(t *testing.T) {
+	testOpenNewerSchema(t, filepath.Join(t.TempDir(), "briefbot.db"))
+}
+
+// testOpenNewerSchema checks that Open refuses the database dsn once it
+// records a migration this build does not know.
+func testOpenNewerSchema(t *testing.T, dsn string) {
 	ctx := t.Context()
-	path := filepath.Join(t.TempDir(), "briefbot.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +112,7 @@ func TestOpenNewerSchema(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(ctx, path)
+	s, err = Open(ctx, dsn)
 	if err == nil {
 		s.Close()
 		t.Fatal("Open of a newer schema: got no error")
@@ -119,10 +139,22 @@ func TestOpenErrors(t *testing.T) {
 		{name: "parent is a file", dsn: filepath.Join(file, "briefbot.db"), mention: file},
 		{name: "query in path", dsn: filepath.Join(dir, "b.db?mode=ro"), mention: "b.db?mode=ro"},
 		{
-			name: "postgres", dsn: "postgres://bot:hunter2@db.example/briefbot",
-			mention: "sqlstore: PostgreSQL is not supported yet: postgres://bot:", mustHide: "hunter2",
+			// Nothing listens on port 1.
+			name: "postgres server not there", dsn: "postgres://bot:hunter2@127.0.0.1:1/briefbot?connect_timeout=5",
+			mention: `sqlstore: open "postgres://bot:xxxxx@127.0.0.1:1/briefbot`, mustHide: "hunter2",
 		},
-		{name: "postgresql", dsn: "postgresql://db.example/briefbot", mention: "PostgreSQL is not supported yet"},
+		{
+			name: "postgresql with a bad port", dsn: "postgresql://bot:hunter2@db.example:port/briefbot",
+			mention: "sqlstore: open PostgreSQL: ", mustHide: "hunter2",
+		},
+		{
+			name: "postgres with a bad escape in the password", dsn: "postgres://bot:hun%ter2@db.example/briefbot",
+			mention: "sqlstore: open PostgreSQL: ", mustHide: "ter2",
+		},
+		{
+			name: "postgres with a bad parameter", dsn: "postgres://bot:hunter2@db.example/briefbot?sslmode=sometimes",
+			mention: "sqlstore: open PostgreSQL: cannot parse `postgres://bot:xxxxx@db.example/briefbot?sslmode=sometimes`", mustHide: "hunter2",
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,6 +179,12 @@ func TestOpenMemory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if got := s.Dialect(); got != "sqlite" {
+		t.Errorf("Dialect: got %q, want sqlite", got)
+	}
+	if got := s.DSN(); got != ":memory:" {
+		t.Errorf("DSN: got %q, want :memory:", got)
+	}
 	// Every call must see the same database.
 	for _, name := range []string{"bbc", "npr"} {
 		if _, err := s.AddSource(t.Context(), newSource(name)); err != nil {

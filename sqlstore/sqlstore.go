@@ -2,13 +2,15 @@
 // subscriptions and deliveries in SQL, and implements digest.Store,
 // digest.TopicStore, digest.SummaryCache and digest.SubscriptionStore.
 //
-// SQLite (the pure-Go modernc.org/sqlite driver, in WAL mode) is the
-// database it speaks today; the schema, migrations and queries are written
-// so that PostgreSQL can be added as a second dialect without changing
-// callers. Open applies the embedded schema migrations before returning.
+// It speaks two dialects with one schema and one behaviour: SQLite (the
+// pure-Go modernc.org/sqlite driver, in WAL mode), the embedded default,
+// and PostgreSQL (pgx through database/sql), which several replicas can
+// share. Open picks the dialect from its argument and applies the embedded
+// schema migrations of that dialect before returning.
 //
 // Times are stored as UTC Unix milliseconds: they come back in UTC, at
 // millisecond precision, and the zero time.Time comes back as zero.
+// Booleans are stored as the integers 0 and 1.
 package sqlstore
 
 import (
@@ -40,8 +42,15 @@ type Store struct {
 // returns a Store on it.
 //
 // A dsn is the path of a SQLite database file, created if it does not exist
-// (its directory must exist), or ":memory:" for a private in-memory database.
-// PostgreSQL URLs (postgres://...) are recognized but not supported yet.
+// (its directory must exist), ":memory:" for a private in-memory database,
+// or a PostgreSQL URL, postgres://... or postgresql://..., in any form pgx
+// accepts (with parameters such as sslmode, or search_path to keep the
+// tables in a schema of their own). PostgreSQL must be version 14 or later,
+// and its database should have a UTF-8 locale (LC_CTYPE), by which search
+// folds the case of letters beyond ASCII. The first Open on a PostgreSQL
+// database creates the unaccent extension if it lacks it, which takes a
+// user allowed to (its owner, say). Errors show a PostgreSQL URL without
+// its password.
 //
 // Open fails if the database has a newer schema than this build knows.
 func Open(ctx context.Context, dsn string) (*Store, error) {
@@ -49,30 +58,47 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	shown := shownDSN(dsn)
 	db, err := sql.Open(d.driver, source)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+		return nil, fmt.Errorf("sqlstore: open %q: %w", shown, err)
 	}
 	if d.configure != nil {
 		d.configure(db, dsn)
 	}
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+		return nil, fmt.Errorf("sqlstore: open %q: %w", shown, err)
 	}
 	if err := migrate(ctx, db, d); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlstore: open %q: %w", dsn, err)
+		return nil, fmt.Errorf("sqlstore: open %q: %w", shown, err)
 	}
 	return &Store{Now: time.Now, db: db, dialect: d, dsn: dsn}, nil
 }
 
-// JobsDB returns a second connection pool on the same database for the
-// job queue, with one connection: River's SQLite driver serializes its own
-// work that way, and its polling then never holds more than one of the
+// Dialect names the database the Store speaks: "sqlite" or "postgres".
+func (s *Store) Dialect() string {
+	return s.dialect.name
+}
+
+// DSN returns the dsn the Store was opened with, as given to Open. A
+// PostgreSQL URL may carry a password: do not show it.
+func (s *Store) DSN() string {
+	return s.dsn
+}
+
+// JobsDB returns a second connection pool on the same SQLite database for
+// the job queue, with one connection: River's SQLite driver serializes its
+// own work that way, and its polling then never holds more than one of the
 // store's write slots. The caller closes it. An in-memory database has
-// only its one pool, which is returned (do not close it then).
+// only its one pool, which is returned (do not close it then). On
+// PostgreSQL it is an error: the job queue opens a pgx pool of its own, on
+// DSN.
 func (s *Store) JobsDB(ctx context.Context) (db *sql.DB, shared bool, err error) {
+	if s.dialect.name == "postgres" {
+		return nil, false, errors.New("sqlstore: open jobs pool: the job queue on PostgreSQL uses a pool of its own, opened on Store.DSN")
+	}
 	if s.dsn == ":memory:" {
 		return s.db, true, nil
 	}
@@ -132,6 +158,14 @@ func normalTime(t time.Time) time.Time {
 		return t
 	}
 	return time.UnixMilli(t.UnixMilli()).UTC()
+}
+
+// flag returns the stored form of a boolean: 1 for true, 0 for false.
+func flag(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // nullID stores an ID of 0 (none) as NULL.

@@ -140,7 +140,7 @@ func (s *Store) AddSubscription(ctx context.Context, sub digest.Subscription) (d
 			) VALUES ($1, $2, $3, COALESCE((SELECT name FROM topics WHERE id = $3), ''), $4, $5, $6, $7, $14, $8, $9, $10, $11, $12, $13)
 			RETURNING id`,
 			sub.GuildID, sub.ChannelID, sub.TopicID, sub.Schedule, sub.TimeZone, sub.Language, sub.CatchUp,
-			millis(sub.NextSlot), millis(sub.LastDelivered), sub.Paused, sub.PauseReason, sub.CreatedBy,
+			millis(sub.NextSlot), millis(sub.LastDelivered), flag(sub.Paused), sub.PauseReason, sub.CreatedBy,
 			sub.CreatedAt.UnixMilli(), sub.NothingNew,
 		).Scan(&id)
 		if err != nil {
@@ -167,7 +167,7 @@ func (s *Store) UpdateSubscription(ctx context.Context, sub digest.Subscription)
 	res, err := s.db.ExecContext(ctx, `UPDATE subscriptions
 		SET next_slot = $1, last_delivered = $2, paused = $3, pause_reason = $4
 		WHERE id = $5`,
-		millis(sub.NextSlot), millis(sub.LastDelivered), sub.Paused, sub.PauseReason, sub.ID)
+		millis(sub.NextSlot), millis(sub.LastDelivered), flag(sub.Paused), sub.PauseReason, sub.ID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: update subscription id %d: %w", sub.ID, err)
 	}

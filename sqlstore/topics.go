@@ -124,20 +124,22 @@ func (s *Store) UpdateTopic(ctx context.Context, t digest.Topic) error {
 func (s *Store) RemoveTopic(ctx context.Context, name string) error {
 	reason := fmt.Sprintf("topic %s was removed; unsubscribe, or subscribe to another topic", name)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET paused = 1, pause_reason = $1
-			WHERE topic_id = (SELECT id FROM topics WHERE name = $2)`, reason, name); err != nil {
-			return err
-		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM topics WHERE name = $1`, name)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		// The lock keeps a subscription from being added to the topic,
+		// unpaused, between the pause and the delete.
+		var id int64
+		err := tx.QueryRowContext(ctx, `SELECT id FROM topics WHERE name = $1`+s.dialect.forUpdate, name).Scan(&id)
+		switch {
+		case errNoRows(err):
 			return fmt.Errorf("topic %q: %w", name, digest.ErrNotFound)
+		case err != nil:
+			return err
 		}
-		return nil
+		if _, err := tx.ExecContext(ctx, `UPDATE subscriptions SET paused = 1, pause_reason = $1
+			WHERE topic_id = $2`, reason, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM topics WHERE id = $1`, id)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("sqlstore: remove topic %q: %w", name, err)
@@ -154,9 +156,10 @@ func (s *Store) SetArticleTopics(ctx context.Context, articleID string, topicIDs
 	slices.Sort(topicIDs)
 	topicIDs = slices.Compact(topicIDs)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The lock keeps the publish time copied below from going stale.
 		var published int64
 		err := tx.QueryRowContext(ctx,
-			`SELECT COALESCE(published, fetched) FROM articles WHERE id = $1`, articleID,
+			`SELECT COALESCE(published, fetched) FROM articles WHERE id = $1`+s.dialect.forUpdate, articleID,
 		).Scan(&published)
 		if errNoRows(err) {
 			return fmt.Errorf("article %q: %w", articleID, digest.ErrNotFound)
@@ -242,11 +245,11 @@ func (s *Store) TopicArticles(ctx context.Context, topicID int64, from, to time.
 	return out, nil
 }
 
-// searchQuery returns the query selecting the articles whose search rows
-// match the full-text expression $1, published in [$2, $3), newest first,
-// at most $4 when limited. The matches are filtered, sorted and cut in
-// article_search_ids; only the articles returned are read.
-func searchQuery(limited bool) string {
+// sqliteSearchQuery returns SQLite's query selecting the articles whose
+// search rows match the FTS5 expression $1, published in [$2, $3), newest
+// first, at most $4 when limited. The matches are filtered, sorted and cut
+// in article_search_ids; only the articles returned are read.
+func sqliteSearchQuery(limited bool) string {
 	limit := ""
 	if limited {
 		limit = ` LIMIT $4`
@@ -261,6 +264,23 @@ func searchQuery(limited bool) string {
 	ORDER BY m.published DESC, m.article_id DESC`
 }
 
+// postgresSearchQuery returns PostgreSQL's query selecting the articles
+// whose search vector matches any of the terms $1 (a text[]), published in
+// [$2, $3), newest first, at most $4 when limited. article_search_query
+// (migrations/postgres) makes each term a phrase, folded as the vector is;
+// the GIN index articles_search finds the matches.
+func postgresSearchQuery(limited bool) string {
+	limit := ""
+	if limited {
+		limit = ` LIMIT $4`
+	}
+	return `SELECT ` + articleColumnsA + `
+	FROM articles a
+	WHERE a.search @@ article_search_query($1)
+		AND COALESCE(a.published, a.fetched) >= $2 AND COALESCE(a.published, a.fetched) < $3
+	ORDER BY COALESCE(a.published, a.fetched) DESC, a.id DESC` + limit
+}
+
 // SearchArticles returns the articles published in [from, to) whose title
 // or text contains at least one of the terms, newest first (ties by ID,
 // descending), at most limit (all of them when limit <= 0). A term is a
@@ -270,20 +290,35 @@ func searchQuery(limited bool) string {
 // that side of the window open; an article without a publish time counts
 // as published when it was fetched.
 func (s *Store) SearchArticles(ctx context.Context, terms []string, from, to time.Time, limit int) ([]digest.Article, error) {
-	expr := matchExpression(terms)
-	if expr == "" {
+	words := searchTerms(terms)
+	if len(words) == 0 {
 		return nil, nil
 	}
 	lo, hi := windowMillis(from, to)
-	query, args := searchQuery(false), []any{expr, lo, hi}
+	query, match := s.dialect.searchQuery(words, limit > 0)
+	args := []any{match, lo, hi}
 	if limit > 0 {
-		query, args = searchQuery(true), append(args, limit)
+		args = append(args, limit)
 	}
 	out, err := s.queryArticles(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: search articles for %q: %w", terms, err)
 	}
 	return out, nil
+}
+
+// searchTerms returns the terms worth searching for: each with any NUL
+// made a space (SQLite would end a string there, PostgreSQL refuses it),
+// trimmed, and those left empty dropped.
+func searchTerms(terms []string) []string {
+	var out []string
+	for _, t := range terms {
+		t = strings.TrimSpace(strings.ReplaceAll(t, "\x00", " "))
+		if t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // matchExpression returns the FTS5 expression matching any of the terms,
@@ -293,12 +328,7 @@ func (s *Store) SearchArticles(ctx context.Context, terms []string, from, to tim
 // filters). Terms with nothing but spaces and NULs are left out.
 func matchExpression(terms []string) string {
 	var b strings.Builder
-	for _, t := range terms {
-		// SQLite would end the string at a NUL.
-		t = strings.TrimSpace(strings.ReplaceAll(t, "\x00", " "))
-		if t == "" {
-			continue
-		}
+	for _, t := range searchTerms(terms) {
 		if b.Len() > 0 {
 			b.WriteString(" OR ")
 		}

@@ -56,7 +56,7 @@ func TestTopicQueriesUseIndexes(t *testing.T) {
 		},
 		{
 			name:  "full-text search",
-			query: searchQuery(true),
+			query: sqliteSearchQuery(true),
 			args:  []any{`"korea"`, int64(math.MinInt64), int64(math.MaxInt64), 10},
 			want: []string{
 				"SCAN f VIRTUAL TABLE INDEX",
