@@ -177,7 +177,7 @@ func NewPostgres(ctx context.Context, dsn string, h Handler, cfg Config) (*Queue
 		return nil, fmt.Errorf("jobs: open PostgreSQL: %w", redactDSN(err, dsn))
 	}
 	driver := riverpgxv5.New(pool)
-	if err := migrate(ctx, driver); err != nil {
+	if err := migrateLocked(ctx, pool, driver); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -189,6 +189,25 @@ func NewPostgres(ctx context.Context, dsn string, h Handler, cfg Config) (*Queue
 	}
 	q.client = client
 	return q, nil
+}
+
+// migrateLock is the advisory lock key under which replicas starting at
+// once take turns migrating River's tables.
+const migrateLock = 0x62726965665f6a6f // "brief_jo"
+
+// migrateLocked runs River's migrations holding a session advisory lock,
+// so that replicas starting together do not apply them twice.
+func migrateLocked(ctx context.Context, pool *pgxpool.Pool, driver *riverpgxv5.Driver) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLock)); err != nil {
+		return fmt.Errorf("jobs: migrate: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLock))
+	return migrate(ctx, driver)
 }
 
 // redactDSN keeps a connection string's password out of an error.

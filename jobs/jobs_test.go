@@ -346,3 +346,23 @@ func testStopDrainsRunningJobs(t *testing.T, b backend) {
 		t.Errorf("drained job states %v, want one completed", got)
 	}
 }
+
+// TestPostgresReplicasMigrateTogether opens several queues on a new
+// PostgreSQL schema at once, as replicas starting together do.
+func TestPostgresReplicasMigrateTogether(t *testing.T) {
+	url := os.Getenv("BRIEFBOT_TEST_DATABASE_URL")
+	if url == "" {
+		t.Skip("BRIEFBOT_TEST_DATABASE_URL is not set: the PostgreSQL queue is not tested")
+	}
+	b := postgresBackend(t, url)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q, _ := b.start(&recordingHandler{}, Config{})
+			q.Stop(5 * time.Second)
+		}()
+	}
+	wg.Wait()
+}
