@@ -303,6 +303,19 @@ func (q *Queue) Stop(drain time.Duration) error {
 	return nil
 }
 
+// Kill abandons the queue as if its process were killed: what it opened
+// is closed at once, so nothing more is recorded, and its running jobs are
+// left for another process to rescue after Config.RescueAfter. It is for
+// tests of crash recovery; a caller that owns the queue's SQLite pool
+// closes that pool first.
+func (q *Queue) Kill() {
+	q.close()
+	q.close = func() {}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	q.client.StopAndCancel(ctx) // fails: the connections are gone
+}
+
 // EnqueuePoll queues a poll, once per (source, due time).
 func (q *Queue) EnqueuePoll(ctx context.Context, j digest.PollJob) error {
 	return q.insert(ctx, pollArgs{j})

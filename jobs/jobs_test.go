@@ -134,7 +134,7 @@ func sqliteBackend(t *testing.T) backend {
 	return backend{start: func(h Handler, cfg Config) (*Queue, func()) {
 		db := openDB(t, dir)
 		q := startQueue(t, h, cfg, func(cfg Config) (*Queue, error) { return New(db, h, cfg) })
-		return q, func() { db.Close(); abandon(q) }
+		return q, func() { db.Close(); q.Kill() }
 	}}
 }
 
@@ -159,15 +159,8 @@ func postgresBackend(t *testing.T, base string) backend {
 	dsn := base + sep + "search_path=" + schema
 	return backend{start: func(h Handler, cfg Config) (*Queue, func()) {
 		q := startQueue(t, h, cfg, func(cfg Config) (*Queue, error) { return NewPostgres(t.Context(), dsn, h, cfg) })
-		return q, func() { q.close(); abandon(q) }
+		return q, q.Kill
 	}}
-}
-
-// abandon stops a client whose connections are gone.
-func abandon(q *Queue) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	q.client.StopAndCancel(ctx) // errors: the connections are closed
 }
 
 // openDB returns a River-migrated SQLite database in dir.

@@ -12,37 +12,43 @@ import (
 	"github.com/briefbot/briefbot/jobs"
 )
 
-// startJobs runs the real job queue (River on the test's SQLite database)
-// for the environment's handler, ticking every 200 ms on the injected
-// clock. It returns the queue and its own connection pool, which a test
-// closes to kill the queue as kill -9 would.
-func (e *schedEnv) startJobs() (*jobs.Queue, *sql.DB) {
+// startJobs runs the real job queue (River on the test's database) for
+// the environment's handler, ticking every 200 ms on the injected clock.
+// It returns the queue and a kill func that abandons it as kill -9 would:
+// its connections close first, so nothing more is recorded.
+func (e *schedEnv) startJobs() (*jobs.Queue, func()) {
 	e.t.Helper()
-	db, shared, err := e.store.JobsDB(e.t.Context())
-	if err != nil || shared {
-		e.t.Fatalf("jobs pool: %v (shared %v)", err, shared)
-	}
-	if err := jobs.Migrate(e.t.Context(), db); err != nil {
-		e.t.Fatal(err)
-	}
-	q, err := jobs.New(db, e.w, jobs.Config{
+	cfg := jobs.Config{
 		Tick: 200 * time.Millisecond, PollInterval: 50 * time.Millisecond, MaxRetryDelay: 200 * time.Millisecond,
 		RescueAfter: 2 * time.Second, Log: slog.New(slog.DiscardHandler),
-	})
+	}
+	var (
+		q    *jobs.Queue
+		kill func()
+		err  error
+	)
+	if isPostgres(e.cfg.Database) {
+		q, err = jobs.NewPostgres(e.t.Context(), e.cfg.Database, e.w, cfg)
+		kill = func() { q.Kill() }
+	} else {
+		var db *sql.DB
+		db, _, err = e.store.JobsDB(e.t.Context())
+		if err == nil {
+			e.t.Cleanup(func() { db.Close() })
+			if err = jobs.Migrate(e.t.Context(), db); err == nil {
+				q, err = jobs.New(db, e.w, cfg)
+			}
+		}
+		kill = func() { db.Close(); q.Kill() }
+	}
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	if err := q.Start(e.t.Context()); err != nil {
 		e.t.Fatal(err)
 	}
-	stopped := false
-	e.t.Cleanup(func() {
-		if !stopped {
-			q.Stop(5 * time.Second)
-		}
-		db.Close()
-	})
-	return q, db
+	e.t.Cleanup(func() { q.Stop(5 * time.Second) })
+	return q, kill
 }
 
 // waitUntil polls cond for up to limit.
@@ -60,9 +66,11 @@ func waitUntil(t *testing.T, limit time.Duration, what string, cond func() bool)
 // TestScheduleDiscordOutage: Discord fails every post for ten minutes
 // around a slot; the briefing is posted once when it is back, marked
 // late, and nothing is lost.
-func TestScheduleDiscordOutage(t *testing.T) {
+func TestScheduleDiscordOutage(t *testing.T) { forEachDatabase(t, testScheduleDiscordOutage) }
+
+func testScheduleDiscordOutage(t *testing.T, db func(*testing.T) string) {
 	slot := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: slot.Add(-time.Minute)})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: slot.Add(-time.Minute)})
 	e.article("a1", "North Korea and US envoys meet in Stockholm", "Envoys from North Korea and the United States met in Stockholm on Monday. The talks lasted eight hours.", slot.Add(-2*time.Hour), "")
 	sub := e.subscribe("200000000000000081", "daily 08:00", "UTC", nil)
 	const faults = 24 // six failed delivery attempts of four tries each
@@ -91,13 +99,15 @@ func TestScheduleDiscordOutage(t *testing.T) {
 // TestScheduleKillDuringDelivery kills the queue while a part is on its
 // way to Discord (the message is created, the answer never read) and
 // starts a new one on the same database: the slot is posted exactly once.
-func TestScheduleKillDuringDelivery(t *testing.T) {
+func TestScheduleKillDuringDelivery(t *testing.T) { forEachDatabase(t, testScheduleKillDuringDelivery) }
+
+func testScheduleKillDuringDelivery(t *testing.T, db func(*testing.T) string) {
 	slot := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: slot.Add(-time.Minute)})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: slot.Add(-time.Minute)})
 	e.article("a1", "North Korea and US envoys meet in Stockholm", "Envoys from North Korea and the United States met in Stockholm on Monday. The talks lasted eight hours.", slot.Add(-2*time.Hour), "")
 	sub := e.subscribe("200000000000000091", "daily 08:00", "UTC", nil)
 	e.srv.Inject("POST /channels/*/messages", fakediscord.Fault{Delay: 1500 * time.Millisecond})
-	q, db := e.startJobs()
+	_, kill := e.startJobs()
 	e.clk.Set(slot.Add(30 * time.Second))
 	// The fake holds the post back 1.5 s; kill while it is held.
 	waitUntil(t, 20*time.Second, "the delivery to be recorded", func() bool {
@@ -105,8 +115,7 @@ func TestScheduleKillDuringDelivery(t *testing.T) {
 		return err == nil
 	})
 	time.Sleep(500 * time.Millisecond)
-	db.Close() // the process dies: nothing more is recorded
-	q.Stop(100 * time.Millisecond)
+	kill() // the process dies: nothing more is recorded
 	waitUntil(t, 5*time.Second, "the delayed message to be created", func() bool { return len(e.srv.Messages(sub.ChannelID)) == 1 })
 	d := e.deliveryAt(sub, "2026-05-04T08:00")
 	if d.State != digest.DeliveryPending || len(d.MessageIDs) != 0 {
@@ -129,8 +138,12 @@ func TestScheduleKillDuringDelivery(t *testing.T) {
 // TestPollDisablesSourceWithNotice: a guild's source that keeps failing
 // is disabled, and the guild's subscription channels hear of it once.
 func TestPollDisablesSourceWithNotice(t *testing.T) {
+	forEachDatabase(t, testPollDisablesSourceWithNotice)
+}
+
+func testPollDisablesSourceWithNotice(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start, yaml: "fetch:\n  disable_after: 2\n  timeout: 2s\n"})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start, yaml: "fetch:\n  disable_after: 2\n  timeout: 2s\n"})
 	ctx := t.Context()
 	// A chat-added feed on a private address: every poll is refused.
 	src, err := e.store.AddSource(ctx, digest.Source{Name: "guild-feed", URL: "http://127.0.0.1:9/feed", Interval: 15 * time.Minute, GuildID: schedGuild, Origin: digest.OriginChat})

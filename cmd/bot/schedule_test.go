@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -40,6 +41,7 @@ type schedEnv struct {
 const schedGuild = "100000000000000001"
 
 type schedOptions struct {
+	db    string // "" for SQLite in a temporary directory, or a postgres:// URL
 	start time.Time
 	llm   bool
 	yaml  string // more config
@@ -50,8 +52,12 @@ func newSchedEnv(t *testing.T, opts schedOptions) *schedEnv {
 	e := &schedEnv{t: t, clk: &clock{now: opts.start}, q: &inlineQueue{t: t}}
 	e.srv = fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{schedGuild}})
 	dir := t.TempDir()
-	yaml := fmt.Sprintf("database: %s\nsources: []\ntopics:\n  - name: korea-talks\n    query: korea\nschedule:\n  min_interval: 1m\n%s",
-		filepath.Join(dir, "b.db"), opts.yaml)
+	database := opts.db
+	if database == "" {
+		database = filepath.Join(dir, "b.db")
+	}
+	yaml := fmt.Sprintf("database: %q\nsources: []\ntopics:\n  - name: korea-talks\n    query: korea\nschedule:\n  min_interval: 1m\n%s",
+		database, opts.yaml)
 	if opts.llm {
 		e.llm = fakeopenai.New(t)
 		yaml += fmt.Sprintf("llm:\n  base_url: %s\n  model: test-model\n", e.llm.URL())
@@ -192,6 +198,21 @@ func (e *schedEnv) deliveryAt(sub digest.Subscription, local string) digest.Deli
 	return d
 }
 
+// forEachDatabase runs f on SQLite, and on PostgreSQL when
+// BRIEFBOT_TEST_DATABASE_URL names one; db returns a new, empty database
+// each time it is called ("" for SQLite in a temporary directory, or a
+// postgres:// URL of a schema of its own).
+func forEachDatabase(t *testing.T, f func(t *testing.T, db func(*testing.T) string)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, func(*testing.T) string { return "" }) })
+	t.Run("postgres", func(t *testing.T) {
+		base := os.Getenv("BRIEFBOT_TEST_DATABASE_URL")
+		if base == "" {
+			t.Skip("BRIEFBOT_TEST_DATABASE_URL is not set: PostgreSQL is not tested")
+		}
+		f(t, func(t *testing.T) string { return postgresSchema(t, base) })
+	})
+}
+
 // inlineQueue runs each job as it is enqueued, counting them. It is the
 // queue for deterministic tests; the jobs package's own tests (and the
 // end-to-end test) cover River's retries, uniqueness and rescue.
@@ -246,9 +267,11 @@ func mustZone(t *testing.T, name string) *time.Location {
 
 // TestScheduleDailyInThreeZones walks three days in 10-minute ticks: each
 // channel gets one post a day, at 08:00 in its own zone.
-func TestScheduleDailyInThreeZones(t *testing.T) {
+func TestScheduleDailyInThreeZones(t *testing.T) { forEachDatabase(t, testScheduleDailyInThreeZones) }
+
+func testScheduleDailyInThreeZones(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start})
 	zones := map[string]string{"200000000000000011": "Asia/Seoul", "200000000000000012": "Europe/Berlin", "200000000000000013": "America/New_York"}
 	subs := map[string]digest.Subscription{}
 	for ch, zone := range zones {
@@ -288,7 +311,9 @@ func TestScheduleDailyInThreeZones(t *testing.T) {
 // TestScheduleAcrossDST: on the day clocks spring forward a 02:30 slot is
 // posted once at 03:00; on the day they fall back a 01:30 slot is posted
 // once, at its first occurrence.
-func TestScheduleAcrossDST(t *testing.T) {
+func TestScheduleAcrossDST(t *testing.T) { forEachDatabase(t, testScheduleAcrossDST) }
+
+func testScheduleAcrossDST(t *testing.T, db func(*testing.T) string) {
 	ny := mustZone(t, "America/New_York")
 	tests := []struct {
 		name, spec string
@@ -300,7 +325,7 @@ func TestScheduleAcrossDST(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := newSchedEnv(t, schedOptions{start: tt.start})
+			e := newSchedEnv(t, schedOptions{db: db(t), start: tt.start})
 			sub := e.subscribe("200000000000000021", tt.spec, "America/New_York", nothingNew)
 			e.walk(tt.start, tt.start.Add(72*time.Hour), 5*time.Minute)
 			if n := len(e.posts(sub.ChannelID)); n != len(tt.want) {
@@ -319,9 +344,11 @@ func TestScheduleAcrossDST(t *testing.T) {
 // TestScheduleCatchUp: after 3 hours down, a late subscription gets its
 // missed slot once, marked late, and a skip one gets nothing; after 3
 // days down only the newest slot counts, and only if within the window.
-func TestScheduleCatchUp(t *testing.T) {
+func TestScheduleCatchUp(t *testing.T) { forEachDatabase(t, testScheduleCatchUp) }
+
+func testScheduleCatchUp(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 5, 4, 7, 50, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start})
 	late := e.subscribe("200000000000000031", "daily 08:00", "UTC", nothingNew)
 	skip := e.subscribe("200000000000000032", "daily 08:00", "UTC", func(s *digest.Subscription) { nothingNew(s); s.CatchUp = digest.CatchUpSkip })
 	e.tick(start)
@@ -357,9 +384,11 @@ func TestScheduleCatchUp(t *testing.T) {
 
 // TestScheduleClockJumps: a clock that jumps back and forth never posts a
 // slot twice.
-func TestScheduleClockJumps(t *testing.T) {
+func TestScheduleClockJumps(t *testing.T) { forEachDatabase(t, testScheduleClockJumps) }
+
+func testScheduleClockJumps(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 5, 4, 7, 55, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start})
 	sub := e.subscribe("200000000000000041", "daily 08:00", "UTC", nothingNew)
 	for _, at := range []time.Time{
 		start, start.Add(10 * time.Minute), // 08:05: posted
@@ -376,9 +405,11 @@ func TestScheduleClockJumps(t *testing.T) {
 // TestScheduleWhatsNew: the second briefing carries only what the channel
 // has not seen: a story it received comes back only with its new article,
 // marked as an update; a slot with nothing new posts nothing by default.
-func TestScheduleWhatsNew(t *testing.T) {
+func TestScheduleWhatsNew(t *testing.T) { forEachDatabase(t, testScheduleWhatsNew) }
+
+func testScheduleWhatsNew(t *testing.T, db func(*testing.T) string) {
 	day1 := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: day1})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: day1})
 	quiet := e.subscribe("200000000000000051", "daily 08:00", "UTC", nil)
 	talk := "Envoys from North Korea and the United States met in Stockholm on Monday for the first working-level nuclear talks since the Hanoi summit collapsed. The meeting lasted more than eight hours at a villa outside the city."
 	e.article("a1", "North Korea and US envoys meet in Stockholm", talk, day1.Add(6*time.Hour), "")
@@ -417,9 +448,11 @@ func TestScheduleWhatsNew(t *testing.T) {
 
 // TestScheduleSharedBuild: twenty channels subscribed to one topic on one
 // schedule cost one build and one language model call per story.
-func TestScheduleSharedBuild(t *testing.T) {
+func TestScheduleSharedBuild(t *testing.T) { forEachDatabase(t, testScheduleSharedBuild) }
+
+func testScheduleSharedBuild(t *testing.T, db func(*testing.T) string) {
 	day := time.Date(2026, 3, 2, 7, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: day, llm: true})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: day, llm: true})
 	e.article("a1", "North Korea and US envoys meet in Stockholm", "Envoys from North Korea and the United States met in Stockholm on Monday for nuclear talks. The meeting lasted eight hours.", day.Add(-time.Hour), "")
 	e.article("b1", "North Korea fires a ballistic missile into the sea", "North Korea fired a short-range ballistic missile into the sea off its east coast on Monday. It flew about 600 kilometres.", day.Add(-2*time.Hour), "")
 	for range 10 {
@@ -446,9 +479,11 @@ func TestScheduleSharedBuild(t *testing.T) {
 
 // TestScheduleTopicRemoved: a subscription whose topic is removed is
 // paused with the reason, not crashed, and posts nothing.
-func TestScheduleTopicRemoved(t *testing.T) {
+func TestScheduleTopicRemoved(t *testing.T) { forEachDatabase(t, testScheduleTopicRemoved) }
+
+func testScheduleTopicRemoved(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 5, 4, 7, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start})
 	sub := e.subscribe("200000000000000061", "daily 08:00", "UTC", nothingNew)
 	if err := e.store.RemoveTopic(t.Context(), "korea-talks"); err != nil {
 		t.Fatal(err)
@@ -469,9 +504,11 @@ func TestScheduleTopicRemoved(t *testing.T) {
 // TestScheduleBadStoredSchedule: a schedule that no longer parses (say,
 // tighter than a lowered min_interval raised again) pauses its
 // subscription with the reason.
-func TestScheduleBadStoredSchedule(t *testing.T) {
+func TestScheduleBadStoredSchedule(t *testing.T) { forEachDatabase(t, testScheduleBadStoredSchedule) }
+
+func testScheduleBadStoredSchedule(t *testing.T, db func(*testing.T) string) {
 	start := time.Date(2026, 5, 4, 7, 0, 0, 0, time.UTC)
-	e := newSchedEnv(t, schedOptions{start: start})
+	e := newSchedEnv(t, schedOptions{db: db(t), start: start})
 	sub := e.subscribe("200000000000000071", "every 5m", "UTC", nil)
 	e.cfg.Schedule.minInterval = time.Hour
 	e.tick(start.Add(10 * time.Minute))
