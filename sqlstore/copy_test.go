@@ -75,5 +75,5 @@ func testCopy(t *testing.T, to *Store) {
 	}
 }
 
-func TestCopySQLiteToSQLite(t *testing.T) { testCopy(t, openSQLite(t)) }
+func TestCopySQLiteToSQLite(t *testing.T)   { testCopy(t, openSQLite(t)) }
 func TestCopySQLiteToPostgres(t *testing.T) { testCopy(t, openPostgres(t)) }
