@@ -131,4 +131,8 @@ type SubscriptionStore interface {
 	FinishDelivery(ctx context.Context, key, state, errText string) error
 	// Delivery returns a delivery by key.
 	Delivery(ctx context.Context, key string) (Delivery, error)
+	// StartAttempt counts a start of posting a delivery and returns how
+	// many came before: more than zero means a part may have been posted
+	// without being recorded.
+	StartAttempt(ctx context.Context, key string) (int, error)
 }

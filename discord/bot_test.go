@@ -435,7 +435,6 @@ func (e *env) deliver(sub *digest.Subscription, slot time.Time) error {
 	ctx := context.Background()
 	key := digest.DeliveryKey(sub.ID, slot.In(mustZone(e.t, sub.TimeZone)))
 	_, err := e.store.Delivery(ctx, key)
-	resume := err == nil
 	if errors.Is(err, digest.ErrNotFound) {
 		br, err := e.svc.Brief(ctx, BriefRequest{GuildID: sub.GuildID, Topic: sub.Topic, Since: 24 * time.Hour, To: slot}, nil)
 		if err != nil {
@@ -445,7 +444,7 @@ func (e *env) deliver(sub *digest.Subscription, slot time.Time) error {
 			return err
 		}
 	}
-	err = e.bot.Post(ctx, *sub, slot, resume)
+	err = e.bot.Post(ctx, *sub, slot)
 	if got, gerr := e.store.Subscription(ctx, sub.ID); gerr == nil {
 		*sub = got
 	}
@@ -628,8 +627,8 @@ func TestNoticePostedOnce(t *testing.T) {
 	e := newEnv(t, &fakeService{})
 	e.start()
 	ctx := context.Background()
-	for attempt := range 3 {
-		if err := e.bot.Notice(ctx, "notice:test:1", testChannel, "briefbot stopped polling **@everyone**", attempt > 0); err != nil {
+	for range 3 {
+		if err := e.bot.Notice(ctx, "notice:test:1", testChannel, "briefbot stopped polling **@everyone**"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -641,7 +640,7 @@ func TestNoticePostedOnce(t *testing.T) {
 		t.Errorf("allowed_mentions = %s", msgs[0].AllowedMentions)
 	}
 	e.srv.MarkChannelForbidden("200000000000000999")
-	if err := e.bot.Notice(ctx, "notice:test:2", "200000000000000999", "x", false); err != nil {
+	if err := e.bot.Notice(ctx, "notice:test:2", "200000000000000999", "x"); err != nil {
 		t.Errorf("a refused notice: %v, want it given up quietly", err)
 	}
 }

@@ -67,9 +67,10 @@ func (b *Bot) Record(ctx context.Context, sub digest.Subscription, slot time.Tim
 
 // Post posts the parts of a subscription's recorded slot not posted yet,
 // each recorded as it is posted, so a repeat posts nothing and an
-// interrupted delivery posts only its missing parts. resume says an
-// earlier attempt may have posted a part without recording it: the
-// channel is searched for it first. A delivery posted more than
+// interrupted delivery posts only its missing parts. Each start of
+// posting is counted in the store (StartAttempt): after an earlier start,
+// whatever process made it, a part may have been posted without being
+// recorded, so the channel is searched for it first. A delivery posted more than
 // Config.LateAfter after its slot says it is late.
 //
 // When the channel is gone or the bot lost access (403/404), the
@@ -78,7 +79,7 @@ func (b *Bot) Record(ctx context.Context, sub digest.Subscription, slot time.Tim
 // retrying cannot help. Other errors (5xx, timeouts, an outage) are
 // returned for the caller to retry. A slot never recorded yields an
 // error wrapping digest.ErrNotFound.
-func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time, resume bool) error {
+func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time) error {
 	loc, err := time.LoadLocation(sub.TimeZone)
 	if err != nil {
 		return fmt.Errorf("subscription %d: %w", sub.ID, err)
@@ -89,7 +90,7 @@ func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time,
 		return fmt.Errorf("delivery %s: %w", key, err)
 	}
 	late := b.cfg.Now().Sub(slot) > b.cfg.LateAfter
-	err = b.post(ctx, d, resume, late)
+	err = b.post(ctx, d, late)
 	var refused *refusedError
 	if !errors.As(err, &refused) {
 		return err
@@ -109,7 +110,7 @@ func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time,
 // Notice posts a one-line notice to a channel once per key, with the
 // same exactly-once recording as a briefing. A channel that refuses it
 // fails the notice (logged), without error.
-func (b *Bot) Notice(ctx context.Context, key, channelID, text string, resume bool) error {
+func (b *Bot) Notice(ctx context.Context, key, channelID, text string) error {
 	m := Message{Content: truncateRunes(text, 1800)}
 	markPart(&m, deliveryRef(key), 0)
 	payload, err := json.Marshal([]Message{m})
@@ -124,7 +125,7 @@ func (b *Bot) Notice(ctx context.Context, key, channelID, text string, resume bo
 	if err != nil {
 		return fmt.Errorf("start notice %s: %w", key, err)
 	}
-	err = b.post(ctx, d, resume, false)
+	err = b.post(ctx, d, false)
 	var refused *refusedError
 	if errors.As(err, &refused) {
 		b.log.Warn("notice refused by Discord", "channel_id", channelID, "error", refused.err)
@@ -144,7 +145,7 @@ func (e *refusedError) Error() string { return e.err.Error() }
 
 // post posts a recorded delivery's missing parts and marks it done. late
 // adds the late line to the first part, if it is still to be posted.
-func (b *Bot) post(ctx context.Context, d digest.Delivery, resume, late bool) error {
+func (b *Bot) post(ctx context.Context, d digest.Delivery, late bool) error {
 	if d.State != digest.DeliveryPending {
 		return nil // done, or given up
 	}
@@ -154,10 +155,16 @@ func (b *Bot) post(ctx context.Context, d digest.Delivery, resume, late bool) er
 		return b.store.FinishDelivery(ctx, d.Key, digest.DeliveryFailed, reason)
 	}
 	posted := len(d.MessageIDs)
-	if resume && posted < len(msgs) {
+	if posted == len(msgs) {
+		return b.store.FinishDelivery(ctx, d.Key, digest.DeliveryDone, "")
+	}
+	before, err := b.store.StartAttempt(ctx, d.Key)
+	if err != nil {
+		return err
+	}
+	if before > 0 {
 		// A part may have been posted but not recorded. Find it in the
 		// channel rather than post it twice.
-		var err error
 		if posted, err = b.recoverParts(ctx, d.Key, d.ChannelID, deliveryRef(d.Key), posted, len(msgs)); err != nil {
 			return err
 		}

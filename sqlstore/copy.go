@@ -35,8 +35,9 @@ var copyTables = []struct{ name, where string }{
 // summaries, subscriptions, delivery history, and the articles fetched
 // at or after since. IDs are kept, so subscriptions keep their topics and
 // deliveries their keys. Rows the target has already (same key or name)
-// are left as they are, so Copy is safe to run again, and it never
-// deletes. Each table is copied in one transaction.
+// are left as they are (but a delivery still pending in the target takes
+// the source's later progress), so Copy is safe to run again, and it
+// never deletes. Each table is copied in one transaction.
 func Copy(ctx context.Context, from, to *Store, since time.Time) ([]CopyStats, error) {
 	var stats []CopyStats
 	for _, t := range copyTables {
@@ -94,7 +95,7 @@ func copyTable(ctx context.Context, from, to *Store, table, where string, since 
 	for i := range marks {
 		marks[i] = fmt.Sprintf("$%d", i+1)
 	}
-	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `) ON CONFLICT DO NOTHING`
+	insert := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `) ` + onConflict(table, cols)
 	err = to.inTx(ctx, func(tx *sql.Tx) error {
 		stmt, err := tx.PrepareContext(ctx, insert)
 		if err != nil {
@@ -122,6 +123,25 @@ func copyTable(ctx context.Context, from, to *Store, table, where string, since 
 		return rows.Err()
 	})
 	return st, err
+}
+
+// onConflict says what a copied row does when the target has its key:
+// nothing, except for a delivery the target still has pending and the
+// source has since moved on (posted more parts, or finished), which takes
+// the source's progress, so that a copy made while a delivery was in
+// flight and re-run after it finished never posts it twice.
+func onConflict(table string, cols []string) string {
+	if table != "deliveries" {
+		return `ON CONFLICT DO NOTHING`
+	}
+	var set []string
+	for _, c := range cols {
+		if c != "key" {
+			set = append(set, c+" = excluded."+c)
+		}
+	}
+	return `ON CONFLICT (key) DO UPDATE SET ` + strings.Join(set, ", ") +
+		` WHERE deliveries.state = 'pending' AND excluded.updated_at > deliveries.updated_at`
 }
 
 // columns returns a table's column names.

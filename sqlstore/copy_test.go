@@ -69,6 +69,22 @@ func testCopy(t *testing.T, to *Store) {
 	if found, err := to.SearchArticles(ctx, []string{"stockholm"}, t0.Add(-2*time.Hour), t0.Add(time.Hour), 10); err != nil || len(found) != 1 || found[0].ID != "recent" {
 		t.Errorf("search after copy: %v, %v; want the recent article", found, err)
 	}
+	// A delivery copied while pending takes the source's later progress.
+	key := digest.DeliveryKey(sub.ID, t0.Add(24*time.Hour))
+	mustStartDelivery(t, from, digest.Delivery{Key: key, SubscriptionID: sub.ID, ChannelID: "c1", Slot: t0.Add(24 * time.Hour), Parts: 2, CreatedAt: t0})
+	if _, err := Copy(ctx, from, to, since); err != nil {
+		t.Fatal(err)
+	}
+	from.Now = func() time.Time { return t0.Add(time.Minute) }
+	if err := from.RecordPart(ctx, key, 0, "m1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Copy(ctx, from, to, since); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := to.Delivery(ctx, key); err != nil || len(d.MessageIDs) != 1 {
+		t.Errorf("re-copied pending delivery: %+v, %v; want its recorded part", d, err)
+	}
 	// New rows after a copy get fresh IDs.
 	if added, err := to.AddSource(ctx, newSource("dw")); err != nil || added.ID <= src.ID {
 		t.Errorf("source added after the copy: %+v, %v", added, err)

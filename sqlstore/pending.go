@@ -32,3 +32,19 @@ func (s *Store) PendingDeliveries(ctx context.Context, since time.Time) ([]diges
 	}
 	return out, nil
 }
+
+// StartAttempt counts a start of posting the delivery with the given key
+// and returns how many starts came before it: more than zero means an
+// earlier attempt may have posted a part without recording it. An
+// unknown key yields an error wrapping digest.ErrNotFound.
+func (s *Store) StartAttempt(ctx context.Context, key string) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `UPDATE deliveries SET attempts = attempts + 1 WHERE key = $1 RETURNING attempts - 1`, key).Scan(&n)
+	switch {
+	case errNoRows(err):
+		return 0, fmt.Errorf("sqlstore: start attempt of delivery %q: %w", key, digest.ErrNotFound)
+	case err != nil:
+		return 0, fmt.Errorf("sqlstore: start attempt of delivery %q: %w", key, err)
+	}
+	return n, nil
+}

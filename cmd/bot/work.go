@@ -319,7 +319,7 @@ func (w *work) Deliver(ctx context.Context, j digest.DeliverJob, attempt int) er
 	case late > max(w.cfg.Schedule.catchUpWindow, schedule.LateAfter):
 		return w.giveUp(ctx, key, fmt.Sprintf("not posted within %s of its slot", w.cfg.Schedule.catchUpWindow))
 	}
-	err = w.bot.Post(ctx, sub, j.Slot, attempt > 1)
+	err = w.bot.Post(ctx, sub, j.Slot)
 	if errors.Is(err, digest.ErrNotFound) {
 		w.log.Error("delivery job without a recorded delivery", "subscription", sub.ID, "slot", j.Slot)
 		return nil
@@ -339,7 +339,7 @@ func (w *work) giveUp(ctx context.Context, key, reason string) error {
 
 // Notice posts a notice.
 func (w *work) Notice(ctx context.Context, j digest.NoticeJob, attempt int) error {
-	return w.bot.Notice(ctx, j.Key, j.ChannelID, j.Text, attempt > 1)
+	return w.bot.Notice(ctx, j.Key, j.ChannelID, j.Text)
 }
 
 // zoneOf returns a subscription's zone; the tick checked it, so UTC is
