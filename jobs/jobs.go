@@ -148,8 +148,8 @@ func migrate[TTx any](ctx context.Context, driver riverdriver.Driver[TTx]) error
 // Migrate has created, that runs jobs with h once started.
 //
 // Retry rules: a poll is tried 3 times (the source's own backoff handles
-// failing feeds); a build 10 times; a delivery and a notice until the
-// handler gives up (it knows the catch-up window); backoff doubles from
+// failing feeds); a build, a delivery and a notice until the handler
+// gives up (it knows the catch-up window); backoff doubles from
 // 1s up to Config.MaxRetryDelay. The tick is not retried: the next tick
 // comes anyway.
 func New(db *sql.DB, h Handler, cfg Config) (*Queue, error) {
@@ -297,6 +297,7 @@ func (q *Queue) Stop(drain time.Duration) error {
 		err = q.client.StopAndCancel(cctx)
 	}
 	q.close()
+	q.close = func() {}
 	if err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("jobs: stop: %w", err)
 	}
@@ -390,7 +391,7 @@ func (pollArgs) InsertOpts() river.InsertOpts {
 }
 
 func (buildArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueWork, MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+	return river.InsertOpts{Queue: queueWork, MaxAttempts: untilGivenUp, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
 // Deliveries and notices are retried until their handler gives up.

@@ -39,6 +39,13 @@ var copyTables = []struct{ name, where string }{
 // the source's later progress), so Copy is safe to run again, and it
 // never deletes. Each table is copied in one transaction.
 func Copy(ctx context.Context, from, to *Store, since time.Time) ([]CopyStats, error) {
+	// Rows are matched by ID; a target that gives an ID or a name to
+	// something else would attach subscriptions to the wrong topic.
+	for _, c := range []struct{ table, name string }{{"sources", "name"}, {"topics", "name"}, {"subscriptions", "channel_id"}} {
+		if err := sameIdentities(ctx, from, to, c.table, c.name); err != nil {
+			return nil, fmt.Errorf("sqlstore: copy: %w", err)
+		}
+	}
 	var stats []CopyStats
 	for _, t := range copyTables {
 		st, err := copyTable(ctx, from, to, t.name, t.where, since)
@@ -123,6 +130,50 @@ func copyTable(ctx context.Context, from, to *Store, table, where string, since 
 		return rows.Err()
 	})
 	return st, err
+}
+
+// sameIdentities checks that every row of table in both stores has the
+// same ID there, paired with the same name (or, for subscriptions, the
+// same channel).
+func sameIdentities(ctx context.Context, from, to *Store, table, name string) error {
+	read := func(s *Store) (map[int64]string, error) {
+		rows, err := s.db.QueryContext(ctx, `SELECT id, `+name+` FROM `+table)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := map[int64]string{}
+		for rows.Next() {
+			var id int64
+			var n string
+			if err := rows.Scan(&id, &n); err != nil {
+				return nil, err
+			}
+			out[id] = n
+		}
+		return out, rows.Err()
+	}
+	src, err := read(from)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", table, err)
+	}
+	dst, err := read(to)
+	if err != nil {
+		return fmt.Errorf("read %s of the target: %w", table, err)
+	}
+	byName := make(map[string]int64, len(dst))
+	for id, n := range dst {
+		byName[n] = id
+	}
+	for id, n := range src {
+		if other, ok := dst[id]; ok && other != n {
+			return fmt.Errorf("the target's %s id %d is %q, not %q: copy into an empty database, or one copied from this one", table, id, other, n)
+		}
+		if other, ok := byName[n]; ok && other != id && table != "subscriptions" {
+			return fmt.Errorf("the target's %s %q has id %d, not %d: copy into an empty database, or one copied from this one", table, n, other, id)
+		}
+	}
+	return nil
 }
 
 // onConflict says what a copied row does when the target has its key:

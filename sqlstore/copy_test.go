@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -93,3 +94,17 @@ func testCopy(t *testing.T, to *Store) {
 
 func TestCopySQLiteToSQLite(t *testing.T)   { testCopy(t, openSQLite(t)) }
 func TestCopySQLiteToPostgres(t *testing.T) { testCopy(t, openPostgres(t)) }
+
+func TestCopyRefusesAnotherInstallation(t *testing.T) {
+	ctx := t.Context()
+	from, to := openSQLite(t), openSQLite(t)
+	mustAddTopic(t, from, "japan", "japan")
+	mustAddTopic(t, from, "korea", "korea") // id 2
+	mustAddTopic(t, to, "korea", "korea")   // id 1: another installation
+	if _, err := Copy(ctx, from, to, t0); err == nil || !strings.Contains(err.Error(), `the target's topics id 1 is "korea", not "japan"`) {
+		t.Errorf("copy into another installation: %v", err)
+	}
+	if n, _ := to.Topics(ctx); len(n) != 1 {
+		t.Errorf("the refused copy changed the target: %d topics", len(n))
+	}
+}

@@ -78,11 +78,13 @@ sit behind a load balancer.`,
 				return err
 			}
 			if err := w.requeuePending(ctx, queue); err != nil {
+				queue.Stop(0)
 				return err
 			}
 			// Jobs get a context that shutdown does not cancel: Stop
 			// drains them first.
 			if err := queue.Start(context.WithoutCancel(ctx)); err != nil {
+				queue.Stop(0)
 				return err
 			}
 			if interactionsAddr != "" {
@@ -121,16 +123,21 @@ func openQueue(ctx context.Context, cfg *Config, store *sqlstore.Store, w *work,
 	if err != nil {
 		return nil, err
 	}
+	closeDB := func() {
+		if !shared {
+			db.Close()
+		}
+	}
 	if err := jobs.Migrate(ctx, db); err != nil {
+		closeDB()
 		return nil, err
 	}
 	q, err := jobs.New(db, w, qcfg)
 	if err != nil {
+		closeDB()
 		return nil, err
 	}
-	if !shared {
-		q.OnStop(func() { db.Close() })
-	}
+	q.OnStop(closeDB)
 	return q, nil
 }
 

@@ -520,3 +520,27 @@ func testScheduleBadStoredSchedule(t *testing.T, db func(*testing.T) string) {
 		t.Errorf("paused %v, reason %q", got.Paused, got.PauseReason)
 	}
 }
+
+// TestScheduleBuildGivesUpPastWindow: a build still failing past the
+// catch-up window records each channel's slot as failed instead of
+// losing it quietly.
+func TestScheduleBuildGivesUpPastWindow(t *testing.T) {
+	forEachDatabase(t, testScheduleBuildGivesUpPastWindow)
+}
+
+func testScheduleBuildGivesUpPastWindow(t *testing.T, db func(*testing.T) string) {
+	slot := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
+	e := newSchedEnv(t, schedOptions{db: db(t), start: slot.Add(-time.Minute)})
+	sub := e.subscribe("200000000000000111", "daily 08:00", "UTC", nil)
+	e.clk.Set(slot.Add(7 * time.Hour))
+	if err := e.w.Build(t.Context(), digest.BuildJob{TopicID: e.topic.ID, GuildID: schedGuild, Slot: slot, Subscriptions: []int64{sub.ID}}, e.q); err != nil {
+		t.Fatal(err)
+	}
+	d := e.deliveryAt(sub, "2026-05-04T08:00")
+	if d.State != digest.DeliveryFailed || !strings.Contains(d.Error, "not built within 6h0m0s") {
+		t.Errorf("slot past the window: %s %q, want failed with the reason", d.State, d.Error)
+	}
+	if n := len(e.posts(sub.ChannelID)); n != 0 {
+		t.Errorf("%d posts for a given-up slot", n)
+	}
+}

@@ -144,19 +144,32 @@ func (w *work) Poll(ctx context.Context, j digest.PollJob, q digest.Queue) error
 	if err != nil {
 		return err
 	}
-	if src.State.Disabled || !src.State.NextPoll.Equal(j.Due) {
-		return nil
-	}
-	res := w.poller.Poll(ctx, src, false)
-	switch res.Status {
-	case sources.StatusFailed:
-		w.log.Warn("poll failed", "source", src.Name, "error", res.Error)
+	after := src
+	switch {
+	case src.State.Disabled && !src.State.LastPoll.Before(j.Due):
+		// This job's own poll disabled it, and an earlier attempt failed
+		// before its notices were all queued: queue them again below.
+	case src.State.Disabled || !src.State.NextPoll.Equal(j.Due):
+		return nil // polled or disabled since the job was queued
 	default:
-		w.log.Debug("polled", "source", src.Name, "status", res.Status, "article_count", res.New)
+		res := w.poller.Poll(ctx, src, false)
+		switch res.Status {
+		case sources.StatusFailed:
+			w.log.Warn("poll failed", "source", src.Name, "error", res.Error)
+		default:
+			w.log.Debug("polled", "source", src.Name, "status", res.Status, "article_count", res.New)
+		}
+		if after, err = w.store.SourceByID(ctx, src.ID); err != nil {
+			return err
+		}
+		if !after.State.Disabled && after.State.NextPoll.Equal(j.Due) {
+			// The outcome was not saved: fail, so the poll is retried
+			// rather than the source left unpolled.
+			return fmt.Errorf("poll %s: fetch state not saved: %s", src.Name, res.Error)
+		}
 	}
-	after, err := w.store.SourceByID(ctx, src.ID)
-	if err != nil || !after.State.Disabled || src.GuildID == "" {
-		return err
+	if !after.State.Disabled || src.GuildID == "" {
+		return nil
 	}
 	subs, err := w.store.Subscriptions(ctx, src.GuildID)
 	if err != nil {
@@ -198,10 +211,11 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 			continue
 		}
 		key := digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(j.Slot, zoneOf(sub)))
-		if _, err := w.store.Delivery(ctx, key); err == nil {
-			// Recorded by an earlier attempt: only the enqueue may be
-			// missing.
-			if err := q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: sub.ID, Slot: j.Slot}); err != nil {
+		if d, err := w.store.Delivery(ctx, key); err == nil {
+			// Recorded by an earlier attempt, or under the same local
+			// time an hour before (a DST fall-back): only the enqueue
+			// may be missing, for the recorded slot.
+			if err := q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: sub.ID, Slot: d.Slot}); err != nil {
 				return err
 			}
 			continue
@@ -211,6 +225,14 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 		todo = append(todo, sub)
 	}
 	if len(todo) == 0 {
+		return nil
+	}
+	if late := w.now().Sub(j.Slot); late > max(w.cfg.Schedule.catchUpWindow, schedule.LateAfter) {
+		// Failing this long (the database or the summarizer down): record
+		// the slot as failed for each channel rather than lose it quietly.
+		for _, sub := range todo {
+			w.failSlot(ctx, sub, j.Slot, fmt.Sprintf("briefing not built within %s of its slot", w.cfg.Schedule.catchUpWindow))
+		}
 		return nil
 	}
 	topic, err := w.store.Topic(ctx, todo[0].Topic)
@@ -244,48 +266,69 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 	stories := w.svc.builder.Stories(sel, arts, opts)
 
 	written := map[string]digest.Briefing{}
+	var errs []error
 	for _, sub := range todo {
-		subFrom := from(sub)
-		seen, err := w.store.SeenArticles(ctx, sub.ID, selFrom)
-		if err != nil {
-			return err
-		}
-		isNew := func(a digest.Article) bool {
-			at := a.Published
-			if at.IsZero() {
-				at = a.Fetched
-			}
-			return !at.Before(subFrom) || (!sub.LastDelivered.IsZero() && !a.Fetched.Before(sub.LastDelivered))
-		}
-		fresh := digest.WhatsNew(stories, seen, isNew)
-		memo := briefingKey(subFrom, fresh)
-		br, ok := written[memo]
-		if !ok {
-			opts.Budget = digest.NewBudget(w.cfg.LLM.InputBudget, w.cfg.LLM.OutputBudget)
-			br, err = w.svc.builder.Write(ctx, digest.Selection{Topic: &topic, Query: topic.Query, From: subFrom, To: j.Slot}, fresh, countArticles(fresh), opts)
-			if err != nil {
-				return err
-			}
-			written[memo] = br
-		}
-		if _, _, err := w.bot.Record(ctx, sub, j.Slot, br); err != nil {
-			return err
-		}
-		if err := q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: sub.ID, Slot: j.Slot}); err != nil {
-			return err
+		if err := w.buildOne(ctx, j, q, sub, from(sub), selFrom, &topic, stories, opts, written); err != nil {
+			// The others go on; the retry does this one again.
+			errs = append(errs, fmt.Errorf("subscription %d: %w", sub.ID, err))
 		}
 	}
 	w.log.Info("briefings built", "topic", topic.Name, "slot", j.Slot, "subscriptions", len(todo),
 		"briefings", len(written), "article_count", len(arts), "stories", len(stories))
-	return nil
+	return errors.Join(errs...)
+}
+
+// buildOne records one subscription's delivery of the slot, writing its
+// briefing unless one covering the same articles was written already.
+func (w *work) buildOne(ctx context.Context, j digest.BuildJob, q digest.Queue, sub digest.Subscription, subFrom, selFrom time.Time,
+	topic *digest.Topic, stories []digest.Story, opts digest.BriefOptions, written map[string]digest.Briefing) error {
+	seen, err := w.store.SeenArticles(ctx, sub.ID, selFrom)
+	if err != nil {
+		return err
+	}
+	isNew := func(a digest.Article) bool {
+		at := a.Published
+		if at.IsZero() {
+			at = a.Fetched
+		}
+		return !at.Before(subFrom) || (!sub.LastDelivered.IsZero() && !a.Fetched.Before(sub.LastDelivered))
+	}
+	fresh := digest.WhatsNew(stories, seen, isNew)
+	memo := briefingKey(subFrom, fresh)
+	br, ok := written[memo]
+	if !ok {
+		opts.Budget = digest.NewBudget(w.cfg.LLM.InputBudget, w.cfg.LLM.OutputBudget)
+		br, err = w.svc.builder.Write(ctx, digest.Selection{Topic: topic, Query: topic.Query, From: subFrom, To: j.Slot}, fresh, countArticles(fresh), opts)
+		if err != nil {
+			return err
+		}
+		written[memo] = br
+	}
+	if _, _, err := w.bot.Record(ctx, sub, j.Slot, br); err != nil {
+		return err
+	}
+	return q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: sub.ID, Slot: j.Slot})
+}
+
+// failSlot records a subscription's slot as failed with a reason, so it
+// is neither posted late nor silently missing.
+func (w *work) failSlot(ctx context.Context, sub digest.Subscription, slot time.Time, reason string) {
+	now := w.now()
+	key := digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(slot, zoneOf(sub)))
+	w.log.Error("slot given up", "subscription", sub.ID, "delivery", key, "error", reason)
+	if _, _, err := w.store.StartDelivery(ctx, digest.Delivery{Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
+		State: digest.DeliveryFailed, Error: reason, CreatedAt: now, UpdatedAt: now}); err != nil {
+		w.log.Error("record failed slot", "delivery", key, "error", err)
+	}
 }
 
 // requeuePending queues again the posting of deliveries recorded but not
-// finished within the catch-up window. Enqueueing is idempotent, so a
+// finished. Enqueueing is idempotent, so a
 // delivery whose job is alive is not doubled; one whose job is gone (a
 // database copied by briefbot migrate) is posted.
 func (w *work) requeuePending(ctx context.Context, q digest.Queue) error {
-	pending, err := w.store.PendingDeliveries(ctx, w.now().Add(-w.cfg.Schedule.catchUpWindow))
+	// All of them: Deliver gives up those past the catch-up window.
+	pending, err := w.store.PendingDeliveries(ctx, time.Time{})
 	if err != nil {
 		return err
 	}
@@ -330,7 +373,12 @@ func (w *work) Deliver(ctx context.Context, j digest.DeliverJob, attempt int) er
 // giveUp marks a pending delivery failed with a reason.
 func (w *work) giveUp(ctx context.Context, key, reason string) error {
 	d, err := w.store.Delivery(ctx, key)
-	if err != nil || d.State != digest.DeliveryPending {
+	switch {
+	case errors.Is(err, digest.ErrNotFound):
+		return nil
+	case err != nil:
+		return err // retried: the delivery must not stay pending
+	case d.State != digest.DeliveryPending:
 		return nil
 	}
 	w.log.Warn("delivery given up", "delivery", key, "error", reason)
@@ -360,7 +408,7 @@ func briefingKey(from time.Time, stories []digest.Story) string {
 	for _, s := range stories {
 		fmt.Fprintf(&b, "|%s:%t", s.ID, s.Update)
 		for _, a := range s.Articles {
-			b.WriteString("," + a.ID)
+			b.WriteString("," + a.ID + ":" + a.ContentHash) // narrowed texts differ by what was seen
 		}
 	}
 	sum := sha256.Sum256([]byte(b.String()))
