@@ -666,3 +666,28 @@ func mustZone(t *testing.T, name string) *time.Location {
 	}
 	return loc
 }
+
+// TestFindPartsPagesBack: a part posted hours ago is found behind more
+// than a page of later messages.
+func TestFindPartsPagesBack(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	ctx := context.Background()
+	part, err := e.bot.session.ChannelMessageSend(testChannel, "briefing\n-# ref 0badcafe-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 250 {
+		if _, err := e.bot.session.ChannelMessageSend(testChannel, fmt.Sprintf("chatter %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := e.bot.findParts(ctx, testChannel, "0badcafe", time.Time{}) // the fake's snowflakes carry its own clock
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found[1] != part.ID || len(found) != 1 {
+		t.Errorf("found %v, want part 2 as %s", found, part.ID)
+	}
+}

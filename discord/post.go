@@ -165,7 +165,7 @@ func (b *Bot) post(ctx context.Context, d digest.Delivery, late bool) error {
 	if before > 0 {
 		// A part may have been posted but not recorded. Find it in the
 		// channel rather than post it twice.
-		if posted, err = b.recoverParts(ctx, d.Key, d.ChannelID, deliveryRef(d.Key), posted, len(msgs)); err != nil {
+		if posted, err = b.recoverParts(ctx, d.Key, d.ChannelID, deliveryRef(d.Key), posted, len(msgs), d.CreatedAt); err != nil {
 			return err
 		}
 	}
@@ -208,8 +208,8 @@ func markPart(m *Message, ref string, i int) {
 // recoverParts looks through the channel's recent messages for parts of
 // this delivery posted but not recorded, records them, and returns how
 // many parts are now posted.
-func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, posted, parts int) (int, error) {
-	found, err := b.findParts(ctx, channelID, ref)
+func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, posted, parts int, since time.Time) (int, error) {
+	found, err := b.findParts(ctx, channelID, ref, since)
 	if err != nil {
 		return posted, fmt.Errorf("look for posted parts of %s: %w", key, err)
 	}
@@ -227,33 +227,50 @@ func (b *Bot) recoverParts(ctx context.Context, key, channelID, ref string, post
 }
 
 // findParts maps part numbers of a delivery to the IDs of the bot's
-// recent messages in the channel that carry their tags.
-func (b *Bot) findParts(ctx context.Context, channelID, ref string) (map[int]string, error) {
+// messages in the channel that carry their tags. It reads the channel
+// back, newest first, 100 messages a page, until messages older than
+// since (a delivery's parts cannot be older than its record), the start of
+// the channel, or maxFindPages pages.
+func (b *Bot) findParts(ctx context.Context, channelID, ref string, since time.Time) (map[int]string, error) {
 	_, me, err := b.ensureIDs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	recent, err := b.session.ChannelMessages(channelID, 100, "", "", "", discordgo.WithContext(ctx))
 	if err != nil {
 		return nil, err
 	}
 	found := make(map[int]string)
 	prefix := "ref " + ref + "-"
-	for _, m := range recent {
-		if m.Author == nil || m.Author.ID != me {
-			continue
+	before := ""
+	for range maxFindPages {
+		page, err := b.session.ChannelMessages(channelID, 100, before, "", "", discordgo.WithContext(ctx))
+		if err != nil {
+			return nil, err
 		}
-		at := strings.LastIndex(m.Content, prefix)
-		if at < 0 {
-			continue
+		for _, m := range page {
+			if m.Author == nil || m.Author.ID != me {
+				continue
+			}
+			at := strings.LastIndex(m.Content, prefix)
+			if at < 0 {
+				continue
+			}
+			var n int
+			if _, err := fmt.Sscanf(m.Content[at+len(prefix):], "%d", &n); err == nil && n >= 1 {
+				found[n-1] = m.ID
+			}
 		}
-		var n int
-		if _, err := fmt.Sscanf(m.Content[at+len(prefix):], "%d", &n); err == nil && n >= 1 {
-			found[n-1] = m.ID
+		if len(page) < 100 {
+			break
 		}
+		oldest := page[len(page)-1]
+		if t, err := discordgo.SnowflakeTimestamp(oldest.ID); err == nil && t.Before(since.Add(-time.Minute)) {
+			break
+		}
+		before = oldest.ID
 	}
 	return found, nil
 }
+
+// maxFindPages bounds how far back findParts reads a busy channel.
+const maxFindPages = 20
 
 // postPart posts part i with mentions disabled. discordgo retries 429s
 // itself. After a 5xx or a timeout the message may have been created
@@ -277,7 +294,7 @@ func (b *Bot) postPart(ctx context.Context, channelID, ref string, i int, m Mess
 			return "", ctx.Err()
 		}
 		wait *= 2
-		found, ferr := b.findParts(ctx, channelID, ref)
+		found, ferr := b.findParts(ctx, channelID, ref, time.Now().Add(-time.Hour))
 		if ferr != nil {
 			// Unknown whether the part went out: do not risk a second
 			// copy. The next attempt resumes with recoverParts.
