@@ -27,10 +27,7 @@ func TestRunRealTimeKill(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real-time end-to-end test (about two minutes); skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "briefbot")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	const guild, channel = "100000000000000001", "200000000000000001"
 	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{guild}})
 	srv.AddChannel(fakediscord.Channel{ID: channel, GuildID: guild, Name: "news"})
@@ -123,6 +120,16 @@ jobs:
 	if t.Failed() {
 		t.Logf("first run:\n%s\nsecond run:\n%s", p.logs(), p2.logs())
 	}
+}
+
+// buildBinary builds briefbot into a temporary directory.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "briefbot")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
 
 // liveFeed is an RSS feed of North Korea news published shortly before now.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -31,10 +30,7 @@ func TestReplicasOnPostgres(t *testing.T) {
 		t.Skip("real-time replica test (about two minutes); skipped with -short")
 	}
 	dsn := postgresSchema(t, base)
-	bin := filepath.Join(t.TempDir(), "briefbot")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildBinary(t)
 	const guild = "100000000000000001"
 	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{guild}})
 	dir := t.TempDir()
