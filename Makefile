@@ -24,7 +24,8 @@ bench:
 FUZZTIME ?= 15s
 FUZZ_TARGETS := sources:FuzzParse sources:FuzzCanonicalURL sources:FuzzTextFromHTML \
 	sources:FuzzClean sources:FuzzParseRetryAfter digest:FuzzParseQuery \
-	digest:FuzzSentences digest:FuzzUngrounded llm:FuzzParseReply schedule:FuzzParse discord:FuzzRender
+	digest:FuzzSentences digest:FuzzUngrounded llm:FuzzParseReply schedule:FuzzParse discord:FuzzRender \
+	discord:FuzzVerifyInteraction
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
