@@ -210,7 +210,7 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 		case sub.Paused || sub.TopicID != j.TopicID:
 			continue
 		}
-		key := digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(j.Slot, zoneOf(sub)))
+		key := slotKey(sub, j.Slot)
 		if d, err := w.store.Delivery(ctx, key); err == nil {
 			// Recorded by an earlier attempt, or under the same local
 			// time an hour before (a DST fall-back): only the enqueue
@@ -314,7 +314,7 @@ func (w *work) buildOne(ctx context.Context, j digest.BuildJob, q digest.Queue, 
 // is neither posted late nor silently missing.
 func (w *work) failSlot(ctx context.Context, sub digest.Subscription, slot time.Time, reason string) {
 	now := w.now()
-	key := digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(slot, zoneOf(sub)))
+	key := slotKey(sub, slot)
 	w.log.Error("slot given up", "subscription", sub.ID, "delivery", key, "error", reason)
 	if _, _, err := w.store.StartDelivery(ctx, digest.Delivery{Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
 		State: digest.DeliveryFailed, Error: reason, CreatedAt: now, UpdatedAt: now}); err != nil {
@@ -355,7 +355,7 @@ func (w *work) Deliver(ctx context.Context, j digest.DeliverJob, attempt int) er
 	if err != nil {
 		return err
 	}
-	key := digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(j.Slot, zoneOf(sub)))
+	key := slotKey(sub, j.Slot)
 	switch late := w.now().Sub(j.Slot); {
 	case sub.Paused:
 		return w.giveUp(ctx, key, "subscription paused: "+sub.PauseReason)
@@ -390,14 +390,15 @@ func (w *work) Notice(ctx context.Context, j digest.NoticeJob, attempt int) erro
 	return w.bot.Notice(ctx, j.Key, j.ChannelID, j.Text)
 }
 
-// zoneOf returns a subscription's zone; the tick checked it, so UTC is
-// only a guard against a zone database changed since.
-func zoneOf(sub digest.Subscription) *time.Location {
+// slotKey returns the delivery key of a subscription's slot. The tick
+// checked the zone, so UTC is only a guard against a zone database
+// changed since.
+func slotKey(sub digest.Subscription, slot time.Time) string {
 	loc, err := time.LoadLocation(sub.TimeZone)
 	if err != nil {
-		return time.UTC
+		loc = time.UTC
 	}
-	return loc
+	return digest.DeliveryKey(sub.ID, schedule.SlotKeyTime(slot, loc))
 }
 
 // briefingKey identifies what a briefing covers: its window start and
