@@ -35,6 +35,8 @@ type EndpointResponse struct {
 	Status int
 	Header http.Header
 	Body   []byte
+	// Received is when the answer's body had been read.
+	Received time.Time
 }
 
 // PostInteraction delivers an interaction the way Discord does to an
@@ -72,6 +74,7 @@ func (s *Server) endpointCallback(sent SentInteraction, resp EndpointResponse) {
 	rec := Request{
 		Method: http.MethodPost, Path: "/interactions/" + sent.ID + "/" + sent.Token + "/callback",
 		Version: "10", Header: resp.Header.Clone(), Body: resp.Body, Endpoint: true,
+		Received: resp.Received, Answered: resp.Received,
 	}
 	rec.JSON, _ = decodeBody("application/json", resp.Body)
 	s.mu.Lock()
@@ -169,5 +172,5 @@ func (s *Server) postEndpoint(ctx context.Context, url string, h http.Header, bo
 	if len(b) > maxEndpointAnswer {
 		return EndpointResponse{}, errors.New("answer too large")
 	}
-	return EndpointResponse{Status: resp.StatusCode, Header: resp.Header, Body: b}, nil
+	return EndpointResponse{Status: resp.StatusCode, Header: resp.Header, Body: b, Received: time.Now()}, nil
 }

@@ -11,7 +11,10 @@
 // errors, Unknown interaction 10062, …), sends the X-RateLimit-* headers on
 // every routed response and enforces the limit it advertises, checks message
 // and embed limits, computes which mentions a message would ping under its
-// allowed_mentions, and records every request. It can also deliver
+// allowed_mentions, and records every request with when it arrived and
+// when it was answered; Options.Latency adds a round trip to Discord to
+// each. Interactions can be sent one at a time or as a burst
+// ([Server.SendInteractions]). It can also deliver
 // interactions the way Discord does to an Interactions Endpoint URL:
 // signed HTTP POSTs whose answers are handled as interaction callbacks
 // (see [Server.PostInteraction]). Faults (429, 5xx, slow or
@@ -67,6 +70,12 @@ type Options struct {
 	RateLimit int
 	// RateLimitWindow defaults to one second.
 	RateLimitWindow time.Duration
+	// Latency holds every REST request this long before it is handled,
+	// as the round trip to Discord does (tens of milliseconds from most
+	// hosts); zero, the default, answers at once. A client that sends
+	// requests one after another, such as discordgo within one rate
+	// limit bucket, pays it for each.
+	Latency time.Duration
 	// CallbackDeadline is how long after an interaction is sent its
 	// callback is accepted; later callbacks get 404 Unknown interaction
 	// (10062), as on Discord, where it is 3 s. Zero means 3 s; a negative

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -958,5 +959,64 @@ func TestSignatureHeaders(t *testing.T) {
 	sig, err := hex.DecodeString(h.Get("X-Signature-Ed25519"))
 	if err != nil || h.Get("X-Signature-Timestamp") != "1700000000" || !ed25519.Verify(pub, []byte(`1700000000{"type":1}`), sig) {
 		t.Errorf("headers %v do not sign timestamp+body", h)
+	}
+}
+
+// TestSendInteractionsBurstAndTimes sends a burst of interactions in
+// three guilds; each arrives once, and the callbacks' recorded times,
+// with Latency, tell how long each took to be answered.
+func TestSendInteractionsBurstAndTimes(t *testing.T) {
+	t.Parallel()
+	const latency = 30 * time.Millisecond
+	guilds := []string{guildID, "1200000000000000002", "1200000000000000003"}
+	srv := newServer(t, fakediscord.Options{Guilds: guilds, Latency: latency})
+	dg := openSession(t, srv)
+	got := make(chan *discordgo.Interaction, 64)
+	dg.AddHandler(func(s *discordgo.Session, ic *discordgo.InteractionCreate) {
+		err := s.InteractionRespond(ic.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+		if err != nil {
+			t.Errorf("defer %s: %v", ic.ID, err)
+		}
+		got <- ic.Interaction
+	})
+
+	var burst []fakediscord.Interaction
+	for n := range 30 {
+		burst = append(burst, fakediscord.Interaction{Name: "brief", GuildID: guilds[n%3], ChannelID: "130000000000000000" + strconv.Itoa(n%3)})
+	}
+	if _, err := srv.SendInteractions(append(burst, fakediscord.Interaction{ChannelID: chanID})); err == nil {
+		t.Error("a burst with an interaction without Name was sent")
+	}
+	sent, err := srv.SendInteractions(burst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for range sent {
+		i := receive(t, got)
+		if seen[i.ID] {
+			t.Errorf("interaction %s received twice", i.ID)
+		}
+		seen[i.ID] = true
+	}
+	ctx := testContext(t)
+	for n, si := range sent {
+		if !seen[si.ID] {
+			t.Errorf("interaction %d (%s) not received", n, si.ID)
+		}
+		if si.SentAt.IsZero() || (n > 0 && si.SentAt.Before(sent[n-1].SentAt)) {
+			t.Errorf("interaction %d SentAt %v, after %v", n, si.SentAt, sent[max(n-1, 0)].SentAt)
+		}
+		cb, err := srv.WaitInteractionResponse(ctx, si.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := cb.Answered.Sub(si.SentAt); took < latency || cb.Answered.Sub(cb.Received) < latency || cb.Received.Before(si.SentAt) {
+			t.Errorf("interaction %d: sent %v, callback received %v, answered %v; want answered at least %v after both",
+				n, si.SentAt, cb.Received, cb.Answered, latency)
+		}
+	}
+	if _, err := fakediscord.New(t, fakediscord.Options{}).SendInteractions(burst[:1]); err == nil {
+		t.Error("SendInteractions without a session succeeded")
 	}
 }

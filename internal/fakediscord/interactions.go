@@ -153,6 +153,11 @@ type SentInteraction struct {
 	// data as dispatched, or the body POSTed to an Interactions Endpoint
 	// URL.
 	Payload json.RawMessage
+	// SentAt is when the interaction was dispatched (for
+	// CreateInteraction and PostInteraction, created): the start of its
+	// callback deadline. Subtract it from a Request's Answered to time
+	// an answer as Discord would.
+	SentAt time.Time
 }
 
 // interactionState is a sent interaction and what was answered.
@@ -197,11 +202,53 @@ func (s *Server) SendInteraction(i Interaction) (SentInteraction, error) {
 	if err != nil {
 		return SentInteraction{}, fmt.Errorf("fakediscord: SendInteraction: %w", err)
 	}
-	for _, sess := range sessions {
-		s.dispatch(sess, "INTERACTION_CREATE", sent.Payload)
+	s.dispatchInteraction(&sent, sessions)
+	s.notify()
+	return sent, nil
+}
+
+// SendInteractions dispatches several INTERACTION_CREATEs as
+// SendInteraction does, as one burst: all are built first, then written
+// back to back, as when many users invoke commands at the same moment.
+// Each one's SentAt (and callback deadline) is when its own dispatch was
+// written. It sends nothing if any interaction is invalid or has no
+// session to go to.
+func (s *Server) SendInteractions(is []Interaction) ([]SentInteraction, error) {
+	is = slices.Clone(is) // checkInteraction fills in defaults
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sessions := make([][]*gwSession, len(is))
+	for n := range is {
+		if err := s.checkInteraction(&is[n]); err != nil {
+			return nil, fmt.Errorf("fakediscord: SendInteractions: interaction %d: %w", n, err)
+		}
+		if sessions[n] = s.sessionsFor(is[n].GuildID); len(sessions[n]) == 0 {
+			return nil, errNoSession
+		}
+	}
+	sent := make([]SentInteraction, len(is))
+	for n, i := range is {
+		var err error
+		if sent[n], err = s.createInteraction(i); err != nil {
+			return nil, fmt.Errorf("fakediscord: SendInteractions: interaction %d: %w", n, err)
+		}
+	}
+	for n := range sent {
+		s.dispatchInteraction(&sent[n], sessions[n])
 	}
 	s.notify()
 	return sent, nil
+}
+
+// dispatchInteraction starts a created interaction's deadline and sends
+// it to sessions; s.mu is held.
+func (s *Server) dispatchInteraction(sent *SentInteraction, sessions []*gwSession) {
+	in := s.interactions[sent.ID]
+	in.sentAt = time.Now()
+	sent.SentAt = in.sentAt
+	for _, sess := range sessions {
+		s.dispatch(sess, "INTERACTION_CREATE", sent.Payload)
+	}
 }
 
 // CreateInteraction creates an interaction as SendInteraction does, but
@@ -281,7 +328,7 @@ func (s *Server) createInteraction(i Interaction) (SentInteraction, error) {
 	}
 	s.interactions[in.id] = in
 	s.byToken[in.token] = in
-	return SentInteraction{ID: in.id, Token: in.token, Payload: raw}, nil
+	return SentInteraction{ID: in.id, Token: in.token, Payload: raw, SentAt: in.sentAt}, nil
 }
 
 // interactionPayload builds INTERACTION_CREATE's data; s.mu is held.

@@ -50,6 +50,11 @@ type Request struct {
 	// POST to /interactions/{id}/{token}/callback and Header holds the
 	// answer's headers.
 	Endpoint bool
+	// Received is when the request's body had been read; Answered is
+	// when the fake decided its answer (after any Options.Latency and
+	// Fault delay), just before writing it. Discord's 3 s callback rule
+	// is measured at Answered. Both are wall-clock times.
+	Received, Answered time.Time
 }
 
 // Decode decodes the request's JSON (the payload_json part of a multipart
@@ -226,12 +231,13 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := Request{
-		Method:  r.Method,
-		Version: m[1],
-		Path:    m[2],
-		Query:   r.URL.Query(),
-		Header:  r.Header.Clone(),
-		Body:    body,
+		Method:   r.Method,
+		Version:  m[1],
+		Path:     m[2],
+		Query:    r.URL.Query(),
+		Header:   r.Header.Clone(),
+		Body:     body,
+		Received: time.Now(),
 	}
 	if rec.Path == "" {
 		rec.Path = "/"
@@ -241,19 +247,15 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	f, hasFault := s.takeFault(rec.Method, rec.Path)
 	s.mu.Unlock()
-	if hasFault && f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-		case <-s.done:
-			t.Stop()
-			return
-		}
-		t.Stop()
+	if !s.hold(r, s.opts.Latency) {
+		return
+	}
+	if hasFault && f.Delay > 0 && !s.hold(r, f.Delay) {
+		return
 	}
 	if hasFault && f.Drop {
 		rec.Dropped, rec.Fault = true, true
+		rec.Answered = time.Now()
 		s.mu.Lock()
 		s.record(rec)
 		s.mu.Unlock()
@@ -267,6 +269,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
+	rec.Answered = time.Now()
 	hdr := http.Header{}
 	var rep reply
 	rt, params, status := s.match(rec.Method, rec.Path)
@@ -289,6 +292,24 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	s.record(rec)
 	s.mu.Unlock()
 	writeReply(w, hdr, rep)
+}
+
+// hold waits for d (nothing when d is zero) or until the client gives
+// up; it reports false, and the request is left unanswered, only when
+// the server closes meanwhile.
+func (s *Server) hold(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-r.Context().Done():
+	case <-s.done:
+		return false
+	}
+	return true
 }
 
 // serveRoute checks authorization and the rate limit, then runs the
