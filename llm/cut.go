@@ -46,8 +46,10 @@ type selection struct {
 // too long, it is cut by relevance, never mid-sentence: whole articles
 // from the end of the story (the least representative) while the titles
 // alone do not fit, then the sentences least central to the story (least
-// shared with its other articles) and latest in their article. Omitted
-// runs of sentences are marked with "[…]".
+// shared with its other articles) and latest in their article. A cut
+// story sends a sentence once: one that repeats a sentence already chosen
+// (rewrites of wire copy keep many of its sentences) is left out like an
+// irrelevant one. Omitted runs of sentences are marked with "[…]".
 func selectArticles(story digest.Story, capTokens int) selection {
 	var sel selection
 	var kept []digest.Article
@@ -122,11 +124,18 @@ func selectArticles(story digest.Story, capTokens int) selection {
 	})
 	room := capTokens - heads
 	chosen := make([]bool, len(units))
+	var sent []map[string]bool // the word pairs of each chosen sentence
 	for _, i := range order {
-		if units[i].tokens <= room {
-			chosen[i] = true
-			room -= units[i].tokens
+		if units[i].tokens > room {
+			continue
 		}
+		pairs := wordPairs(units[i].text)
+		if slices.ContainsFunc(sent, func(s map[string]bool) bool { return repeats(pairs, s) }) {
+			continue
+		}
+		chosen[i] = true
+		room -= units[i].tokens
+		sent = append(sent, pairs)
 	}
 
 	texts := make([]strings.Builder, len(kept))
@@ -308,4 +317,39 @@ func centrality(sentence string, df map[string]int, title string) float64 {
 		}
 	}
 	return score / math.Sqrt(float64(len(seen)+4))
+}
+
+// wordPairs returns the pairs of consecutive words of a sentence (its one
+// word if it has only one).
+func wordPairs(sentence string) map[string]bool {
+	words := digest.Words(sentence)
+	pairs := make(map[string]bool, len(words))
+	if len(words) == 1 {
+		pairs[words[0]] = true
+	}
+	for i := 1; i < len(words); i++ {
+		pairs[words[i-1]+" "+words[i]] = true
+	}
+	return pairs
+}
+
+// repeatShare is how much of a sentence's word pairs another sentence must
+// contain for the first to repeat it: a copy of a twenty-word sentence
+// with one word changed still repeats it (17 of its 19 pairs are shared),
+// a sentence that only shares the story's names and phrases does not.
+const repeatShare = 0.8
+
+// repeats reports whether the sentence of word pairs p repeats the one of
+// word pairs q: at least repeatShare of p's pairs are q's.
+func repeats(p, q map[string]bool) bool {
+	if len(p) == 0 {
+		return false
+	}
+	shared := 0
+	for w := range p {
+		if q[w] {
+			shared++
+		}
+	}
+	return float64(shared) >= repeatShare*float64(len(p))
 }

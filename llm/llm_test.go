@@ -671,3 +671,31 @@ func TestNoModel(t *testing.T) {
 		t.Errorf("error %v, want llm: no model", err)
 	}
 }
+
+func TestCutSendsRepeatedSentenceOnce(t *testing.T) {
+	st := newSetup(t)
+	st.cfg.InputBudgetPerStory = 200
+	shared := "Envoys from North Korea and the United States met in Geneva on Monday for a third round of talks on sanctions."
+	story := fixtureStory()
+	story.Articles = story.Articles[:2]
+	filler := strings.Repeat(" The weather in the city was mild and many cafés were full of tourists that week.", 8)
+	story.Articles[0] = article("a1", "Yonhap", "N. Korea, U.S. envoys meet in Geneva", shared+
+		" Officials said the sides discussed lifting 40 percent of sanctions imposed since 2017."+filler)
+	// A rewrite that keeps the wire's lead, one word added.
+	story.Articles[1] = article("a2", "The Diplomat", "Geneva talks: what is on the table",
+		strings.Replace(shared, "on Monday", "on Monday morning", 1)+
+			" Analysts said the sanctions relief under discussion in Geneva is worth about $3.5bn a year."+filler)
+	st.srv.Reply(goodReply)
+	if _, err := st.summarizer().Summarize(context.Background(), request(story)); err != nil {
+		t.Fatal(err)
+	}
+	user := st.srv.Requests()[0].Chat.Messages[1].Content
+	if n := strings.Count(user, "met in Geneva on Monday"); n != 1 {
+		t.Errorf("the shared lead was sent %d times, want once:\n%s", n, user)
+	}
+	for _, s := range []string{"lifting 40 percent", "worth about $3.5bn a year"} {
+		if !strings.Contains(user, s) {
+			t.Errorf("%q was cut although the repeat left room for it:\n%s", s, user)
+		}
+	}
+}
