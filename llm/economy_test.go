@@ -25,6 +25,9 @@ import (
 
 const economyMaxRatio = 0.40
 
+// economyMaxWords is the summary size asked for: the briefing default.
+const economyMaxWords = 80
+
 // economyEvent is one made-up news event.
 type economyEvent struct {
 	place, actor, thing, day string
@@ -264,7 +267,7 @@ func runEconomyCap(tb testing.TB, stories []digest.Story, inputCap int) economyR
 	ctx := context.Background()
 	summarize := func() (lost []string, bullets int) {
 		for _, st := range stories {
-			sum, err := s.Summarize(ctx, digest.SummaryRequest{Story: st, Language: "English", MaxBullets: 3, MaxWords: 80})
+			sum, err := s.Summarize(ctx, digest.SummaryRequest{Story: st, Language: "English", MaxBullets: 3, MaxWords: economyMaxWords})
 			if err != nil || len(sum.Bullets) == 0 {
 				lost = append(lost, fmt.Sprintf("%s (%v)", st.ID, err))
 				continue
@@ -328,7 +331,7 @@ func TestLLMEconomy(t *testing.T) {
 	r := runEconomy(t, stories)
 	t.Logf("%d stories, %d articles (%d wire copies); %d requests, %d articles in prompts", r.stories, r.articles, r.copies, r.requests, r.distinctSent)
 	t.Logf("prompt tokens sent %d (server-reported prompt_tokens %d, incl. JSON and schema); full text once %d", r.sent, r.reported, r.baseline)
-	t.Logf("where they go: system prompt %d, user framing %d, article blocks %d (per story %d; InputBudgetPerStory %d)", r.system, r.framing, r.text, r.sent/r.stories, DefaultInputBudgetPerStory)
+	t.Logf("where they go: system prompt %d, user framing %d, article blocks %d (per story %d; input budget %d per story)", r.system, r.framing, r.text, r.sent/r.stories, (&Summarizer{}).inputBudget(economyMaxWords))
 	t.Logf("ratio %.3f (server-reported %.3f), target <= %.2f; %d/%d stories summarized, %d bullets; repeat: %d requests; %s",
 		r.ratio(), float64(r.reported)/float64(r.baseline), economyMaxRatio, r.summarized, r.stories, r.bullets, r.repeatRequests, time.Since(start).Round(time.Millisecond))
 

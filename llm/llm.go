@@ -34,13 +34,28 @@ import (
 
 // Defaults for zero Config fields.
 const (
-	DefaultTimeout             = 60 * time.Second
-	DefaultMaxRetries          = 2
-	DefaultMaxRetryWait        = 30 * time.Second
-	DefaultInputBudgetPerStory = 3000
-	DefaultCacheMaxAge         = 7 * 24 * time.Hour
-	DefaultAzureAPIVersion     = "2024-10-21"
+	DefaultTimeout         = 60 * time.Second
+	DefaultMaxRetries      = 2
+	DefaultMaxRetryWait    = 30 * time.Second
+	DefaultCacheMaxAge     = 7 * 24 * time.Hour
+	DefaultAzureAPIVersion = "2024-10-21"
 )
+
+// DefaultInputTokensPerWord is, when Config.InputBudgetPerStory is zero,
+// how many estimated tokens of article text a story may send per word of
+// summary asked for (SummaryRequest.MaxWords): 800 for the briefing
+// default of 80 words. Ten tokens are about seven words of source per
+// word of summary, near the eight words the editors of Multi-News's human
+// summaries read per word they wrote. On its clusters (2,600 tokens of
+// distinct text on average) the text sent keeps 95% of the ROUGE-1 and
+// 90% of the ROUGE-2 recall the full text has of a human summary when
+// asked for one as long, and 86% and 76% of a summary's first 80 words
+// when asked for 80 (TestSelectionRetention).
+const DefaultInputTokensPerWord = 10
+
+// minInputBudget is the smallest derived input budget, about one short
+// article, so that a one-line summary still reads its story's leads.
+const minInputBudget = 500
 
 // Config configures a Summarizer. Only Model is required.
 type Config struct {
@@ -71,8 +86,9 @@ type Config struct {
 	// models spend part of it thinking and may need more.
 	MaxOutputTokens int
 	// InputBudgetPerStory caps the estimated tokens of article text sent
-	// for one story (default DefaultInputBudgetPerStory); longer stories
-	// are cut by relevance (see selectArticles).
+	// for one story; zero scales it with the summary asked for:
+	// DefaultInputTokensPerWord per word of the request's MaxWords, at
+	// least 500. Longer stories are cut by relevance (see selectArticles).
 	InputBudgetPerStory int
 	// CacheMaxAge is how old a cached summary may be and still be used
 	// (default DefaultCacheMaxAge).
@@ -119,9 +135,6 @@ func New(cfg Config, ps *prompts.Set, cache digest.SummaryCache, log *slog.Logge
 	if cfg.MaxRetryWait <= 0 {
 		cfg.MaxRetryWait = DefaultMaxRetryWait
 	}
-	if cfg.InputBudgetPerStory <= 0 {
-		cfg.InputBudgetPerStory = DefaultInputBudgetPerStory
-	}
 	if cfg.CacheMaxAge <= 0 {
 		cfg.CacheMaxAge = DefaultCacheMaxAge
 	}
@@ -157,6 +170,15 @@ func New(cfg Config, ps *prompts.Set, cache digest.SummaryCache, log *slog.Logge
 	}
 	oc.HTTPClient = headerRecorder{next: hc}
 	return &Summarizer{cfg: cfg, retries: retries, client: openai.NewClientWithConfig(oc), prompts: ps, cache: cache, log: log}
+}
+
+// inputBudget returns the estimated tokens of article text one story may
+// send for a summary of maxWords words.
+func (s *Summarizer) inputBudget(maxWords int) int {
+	if s.cfg.InputBudgetPerStory > 0 {
+		return s.cfg.InputBudgetPerStory
+	}
+	return max(minInputBudget, DefaultInputTokensPerWord*maxWords)
 }
 
 // isAzure reports whether baseURL is an Azure OpenAI resource.
@@ -236,7 +258,7 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 		}
 	}
 
-	sel := selectArticles(story, s.cfg.InputBudgetPerStory)
+	sel := selectArticles(story, s.inputBudget(maxWords))
 	system, user, err := s.prompts.Story(prompts.StoryData{Language: req.Language, MaxBullets: maxBullets, MaxWords: maxWords, Articles: sel.articles})
 	if err != nil {
 		return digest.Summary{}, fmt.Errorf("llm: %w", err)

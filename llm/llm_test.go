@@ -699,3 +699,24 @@ func TestCutSendsRepeatedSentenceOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestInputBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		cfg, maxWords int
+		want          int
+	}{
+		{"briefing default", 0, 80, 800},
+		{"scales with the words asked for", 0, 160, 1600},
+		{"at least one short article", 0, 20, 500},
+		{"configured", 1200, 80, 1200},
+		{"configured below the floor", 250, 80, 250},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{Model: "m", InputBudgetPerStory: tc.cfg}, nil, nil, nil)
+			if got := s.inputBudget(tc.maxWords); got != tc.want {
+				t.Errorf("inputBudget(%d) with InputBudgetPerStory %d = %d, want %d", tc.maxWords, tc.cfg, got, tc.want)
+			}
+		})
+	}
+}
