@@ -257,6 +257,41 @@ func TestBriefDefersWhileSummarizerIsSlow(t *testing.T) {
 	}
 }
 
+// TestBriefAnswersDoNotWaitForEachOther holds one edit of a deferred
+// reply for 3 s: the other interaction's briefing is edited in meanwhile
+// (discordgo's InteractionResponseEdit would queue it behind the held
+// one, in the one bucket it files every interaction's edits under).
+func TestBriefAnswersDoNotWaitForEachOther(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 1})
+	e.start()
+	e.srv.Inject("PATCH /webhooks/*/*/messages/@original", fakediscord.Fault{Delay: 3 * time.Second})
+	brief := fakediscord.Interaction{Name: "brief", GuildID: testGuild, ChannelID: testChannel, Options: []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks")}}
+	sent, err := e.srv.SendInteractions([]fakediscord.Interaction{brief, brief})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	first := time.Duration(-1)
+	for ctx.Err() == nil && first < 0 {
+		for _, si := range sent {
+			for _, r := range e.srv.InteractionResponses(si.ID) {
+				var body struct {
+					Embeds []any `json:"embeds"`
+				}
+				if r.Method == "PATCH" && r.Status == 200 && r.Decode(&body) == nil && len(body.Embeds) > 0 {
+					first = r.Answered.Sub(si.SentAt)
+				}
+			}
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if first < 0 || first > 1500*time.Millisecond {
+		t.Errorf("the first briefing was edited in after %v; want the one whose edit was not held within 1.5 s", first)
+	}
+}
+
 func TestBriefTwoMessages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &fakeService{stories: 14})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
@@ -333,6 +334,21 @@ func (b *Bot) deferReply(ctx context.Context, c *call) error {
 	}
 	c.deferred = true
 	return nil
+}
+
+// editResponse edits an interaction's original response (a deferred
+// reply). discordgo's InteractionResponseEdit files the edits of every
+// interaction under one rate limit bucket, "webhooks//"
+// (bwmarrin/discordgo#1384), and holds a bucket for the whole of a
+// request, so under a burst of /brief each answer waited for all the
+// others, one round trip to Discord each. This sends the edit under the
+// interaction's own webhook bucket, the one its follow-ups use and
+// Discord counts it in (webhook ID and token are the route's major
+// parameter).
+func (b *Bot) editResponse(ctx context.Context, i *discordgo.Interaction, edit *discordgo.WebhookEdit) error {
+	endpoint := discordgo.EndpointInteractionResponseActions(i.AppID, i.Token)
+	_, err := b.session.RequestWithBucketID(http.MethodPatch, endpoint, edit, discordgo.EndpointWebhookToken(i.AppID, i.Token), discordgo.WithContext(ctx))
+	return err
 }
 
 // callback sends the interaction's initial response: as the answer to

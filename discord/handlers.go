@@ -57,7 +57,7 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 		}
 		last = b.cfg.Now()
 		content := truncateRunes(status, 2000)
-		if _, err := b.session.InteractionResponseEdit(c.i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}, discordgo.WithContext(ctx)); err != nil {
+		if err := b.editResponse(ctx, c.i, &discordgo.WebhookEdit{Content: &content, AllowedMentions: noMentions()}); err != nil {
 			b.log.Warn("progress edit", "interaction", c.i.ID, "error", err)
 		}
 	}
@@ -70,7 +70,7 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 	msgs := Render(br, b.cfg.Now())
 	first := msgs[0]
 	content, embeds := first.Content, first.Embeds
-	if _, err := b.session.InteractionResponseEdit(c.i, &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, AllowedMentions: noMentions()}, discordgo.WithContext(ctx)); err != nil {
+	if err := b.editResponse(ctx, c.i, &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, AllowedMentions: noMentions()}); err != nil {
 		return fmt.Errorf("edit briefing in: %w", err)
 	}
 	c.answered = true
@@ -371,7 +371,7 @@ func observesDST(zone string, now time.Time) bool {
 // edit replaces a deferred reply's content.
 func (b *Bot) edit(ctx context.Context, c *call, msg string) error {
 	msg = truncateRunes(msg, 2000)
-	_, err := b.session.InteractionResponseEdit(c.i, &discordgo.WebhookEdit{Content: &msg, AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	err := b.editResponse(ctx, c.i, &discordgo.WebhookEdit{Content: &msg, AllowedMentions: noMentions()})
 	if err == nil {
 		c.answered = true
 	}
