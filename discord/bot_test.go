@@ -292,6 +292,61 @@ func TestBriefAnswersDoNotWaitForEachOther(t *testing.T) {
 	}
 }
 
+// slowTopics is a Store whose topic lookups take delay.
+type slowTopics struct {
+	Store
+	delay time.Duration
+}
+
+func (s slowTopics) Topic(ctx context.Context, name string) (digest.Topic, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return digest.Topic{}, ctx.Err()
+	}
+	return s.Store.Topic(ctx, name)
+}
+
+// TestBriefDefersWhileStoreIsSlow: with topic lookups taking 2 s, /brief
+// is deferred within checkBeforeDefer and then answered, with the
+// briefing or, for an unknown topic, an ephemeral error.
+func TestBriefDefersWhileStoreIsSlow(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{stories: 1})
+	b, err := New(Config{Token: token, APIURL: e.srv.URL(), Transport: e.srv.Client().Transport},
+		slowTopics{Store: e.store, delay: 2 * time.Second}, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.bot = b
+	e.start()
+	str := fakediscord.StringOption
+	known := e.send(fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{str("topic", "korea-talks")}})
+	unknown := e.send(fakediscord.Interaction{Name: "brief", Options: []fakediscord.Option{str("topic", "nope")}})
+	for _, si := range []fakediscord.SentInteraction{known, unknown} {
+		typ, _, _ := e.reply(si)
+		cb, _ := e.srv.WaitInteractionResponse(context.Background(), si.ID)
+		if took := cb.Answered.Sub(si.SentAt); typ != int(discordgo.InteractionResponseDeferredChannelMessageWithSource) || took > checkBeforeDefer+500*time.Millisecond {
+			t.Errorf("interaction %s: callback type %d after %v; want a deferral within %v", si.ID, typ, took, checkBeforeDefer+500*time.Millisecond)
+		}
+	}
+	if content, ephemeral := e.answer(unknown); !ephemeral || !strings.Contains(content, `no topic "nope"`) {
+		t.Errorf("unknown topic: answer %q (ephemeral %v); want an ephemeral error", content, ephemeral)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for {
+		m, err := e.srv.WaitResponseMessage(ctx, known.ID)
+		if err != nil {
+			t.Fatalf("no briefing: %v", err)
+		}
+		if len(m.Embeds) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestBriefTwoMessages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, &fakeService{stories: 14})

@@ -18,6 +18,11 @@ import (
 
 var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 
+// checkBeforeDefer bounds the store lookup /brief makes before it defers,
+// so that a slow store (a burst of briefings on two cores, a PostgreSQL
+// failover) never costs the deferral Discord wants within 3 s.
+const checkBeforeDefer = time.Second
+
 // brief answers /brief: validate at once (ephemeral errors), defer, show
 // progress, then edit in the briefing and send any further parts.
 func (b *Bot) brief(ctx context.Context, c *call) error {
@@ -38,13 +43,26 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 			return err
 		}
 	default:
-		t, err := b.store.Topic(ctx, req.Topic)
+		// A wrong name gets an ephemeral reply at once; but a store too
+		// slow to tell within checkBeforeDefer gets the deferral first.
+		qctx, cancel := context.WithTimeout(ctx, checkBeforeDefer)
+		t, err := b.store.Topic(qctx, req.Topic)
+		slow := errors.Is(qctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+		cancel()
+		if slow {
+			if err := b.deferReply(ctx, c); err != nil {
+				return err
+			}
+			t, err = b.store.Topic(ctx, req.Topic)
+		}
 		if err != nil || !visible(c.i.GuildID, t.GuildID) {
 			return userErrorf("There is no topic %q here. See /topics list, or add it with /topics add.", req.Topic)
 		}
 	}
-	if err := b.deferReply(ctx, c); err != nil {
-		return err
+	if !c.deferred {
+		if err := b.deferReply(ctx, c); err != nil {
+			return err
+		}
 	}
 
 	var mu sync.Mutex
