@@ -62,7 +62,7 @@ type PollOptions struct {
 	MaxPageFetches int
 	// PageConcurrency bounds article pages fetched at once per source (default 4).
 	PageConcurrency int
-	// Concurrency bounds sources polled at once by PollAll (default 8).
+	// Concurrency bounds sources polled at once by PollAll (default 32).
 	Concurrency int
 	// DuplicateWindow is how far back near-duplicates are searched (default 7 days).
 	DuplicateWindow time.Duration
@@ -83,7 +83,7 @@ func (o PollOptions) withDefaults() PollOptions {
 	def(&o.MinFeedWords, 120)
 	def(&o.MaxPageFetches, 30)
 	def(&o.PageConcurrency, 4)
-	def(&o.Concurrency, 8)
+	def(&o.Concurrency, 32)
 	if o.DuplicateWindow <= 0 {
 		o.DuplicateWindow = 7 * 24 * time.Hour
 	}

@@ -116,7 +116,13 @@ func sqliteDialect() dialect {
 			if dsn == ":memory:" {
 				// Each connection would get its own empty database.
 				db.SetMaxOpenConns(1)
+				return
 			}
+			// SQLite has one writer. Waiters beyond a few retry on their
+			// busy timeout in no order, and under load (32 sources
+			// polled at once) one could wait out the whole timeout and
+			// fail; database/sql's pool queues them in order instead.
+			db.SetMaxOpenConns(sqliteMaxConns)
 		},
 		classify: func(err error) violation {
 			var e *sqlite.Error
@@ -133,6 +139,11 @@ func sqliteDialect() dialect {
 		},
 	}
 }
+
+// sqliteMaxConns bounds a SQLite file database's connections: enough for
+// readers beside the writer (WAL), few enough that writers queue in the
+// pool rather than in SQLite's busy handler.
+const sqliteMaxConns = 4
 
 // sqlitePragmas are set on every connection. WAL lets readers run beside
 // the one writer; the busy timeout makes writers wait for each other instead

@@ -65,7 +65,7 @@ type FetchConfig struct {
 	Timeout         string `yaml:"timeout,omitempty"`       // per request, default 30s
 	MaxBodyMB       int    `yaml:"max_body_mb,omitempty"`   // per body, decompressed, default 10
 	PerHost         int    `yaml:"per_host,omitempty"`      // requests at once per host, default 2
-	Concurrency     int    `yaml:"concurrency,omitempty"`   // sources polled at once, default 8
+	Concurrency     int    `yaml:"concurrency,omitempty"`   // sources polled at once, default 32
 	DisableAfter    int    `yaml:"disable_after,omitempty"` // consecutive failures, default 10
 	PageFetches     int    `yaml:"page_fetches,omitempty"`  // article pages per source per poll, default 30
 	DefaultInterval string `yaml:"interval,omitempty"`      // default source interval, default 15m
@@ -242,7 +242,7 @@ func applyDefaults(cfg *Config) {
 	}
 	zero(&f.MaxBodyMB, 10)
 	zero(&f.PerHost, 2)
-	zero(&f.Concurrency, 8)
+	zero(&f.Concurrency, 32)
 	zero(&f.DisableAfter, 10)
 	zero(&f.PageFetches, 30)
 	if cfg.Discord.APIURL == "" {
