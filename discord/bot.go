@@ -88,6 +88,13 @@ type Config struct {
 	// interactions mode (InteractionsHandler, Serve) needs it to verify
 	// that requests come from Discord; the gateway does not.
 	PublicKey string
+	// MaxBriefs bounds the /brief briefings built at once (default 16);
+	// more wait their turn, deferred. Unbounded, a burst of briefings
+	// (CPU work with the extractive summarizer) starves the goroutines
+	// that defer the next interactions, and briefings on one topic all
+	// ask the language model for the same stories before any summary is
+	// cached (see cmd/bot TestPerfInteractions).
+	MaxBriefs int
 	// ShardID and ShardCount shard the gateway: this bot receives the
 	// events of the guilds whose (guild_id >> 22) % ShardCount is
 	// ShardID. ShardCount 0 or 1 means one unsharded connection. Only
@@ -111,6 +118,8 @@ type Bot struct {
 	log     *slog.Logger
 	session *discordgo.Session
 	seen    *seenSet
+	// briefs holds a token per briefing being built (Config.MaxBriefs).
+	briefs chan struct{}
 	// publicKey verifies HTTP interactions; nil when not configured.
 	publicKey ed25519.PublicKey
 
@@ -157,6 +166,9 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	if cfg.RetryWait <= 0 {
 		cfg.RetryWait = time.Second
 	}
+	if cfg.MaxBriefs <= 0 {
+		cfg.MaxBriefs = 16
+	}
 	if cfg.ShardCount == 0 {
 		cfg.ShardCount = 1
 	}
@@ -184,7 +196,8 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	s.ShouldReconnectOnError = true
 	s.MaxRestRetries = 3
 	s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
-	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute), publicKey: key}
+	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute), publicKey: key,
+		briefs: make(chan struct{}, cfg.MaxBriefs)}
 	return b, nil
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,10 +36,16 @@ type fakeService struct {
 	delay   time.Duration
 	stories int
 	calls   atomic.Int32
+	// running and peak count the Brief calls in progress, now and at most.
+	running, peak atomic.Int32
 }
 
 func (f *fakeService) Brief(ctx context.Context, req BriefRequest, progress func(string)) (digest.Briefing, error) {
 	f.calls.Add(1)
+	n := f.running.Add(1)
+	defer f.running.Add(-1)
+	for p := f.peak.Load(); n > p && !f.peak.CompareAndSwap(p, n); p = f.peak.Load() {
+	}
 	if progress != nil {
 		progress("Reading 37 articles from 9 sources…")
 	}
@@ -289,6 +296,48 @@ func TestBriefAnswersDoNotWaitForEachOther(t *testing.T) {
 	}
 	if first < 0 || first > 1500*time.Millisecond {
 		t.Errorf("the first briefing was edited in after %v; want the one whose edit was not held within 1.5 s", first)
+	}
+}
+
+// TestBriefsBuiltAtMostMaxBriefsAtOnce: with MaxBriefs 2, six /brief
+// at once are all deferred at once, built two at a time, and all
+// answered.
+func TestBriefsBuiltAtMostMaxBriefsAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{delay: time.Second, stories: 1})
+	e.configure = func(c *Config) { c.MaxBriefs = 2 }
+	e.bot = e.newBot()
+	e.start()
+	brief := fakediscord.Interaction{Name: "brief", GuildID: testGuild, ChannelID: testChannel, Options: []fakediscord.Option{fakediscord.StringOption("topic", "korea-talks")}}
+	sent, err := e.srv.SendInteractions(slices.Repeat([]fakediscord.Interaction{brief}, 6))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, si := range sent {
+		cb, err := e.srv.WaitInteractionResponse(ctx, si.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if took := cb.Answered.Sub(si.SentAt); took > time.Second {
+			t.Errorf("interaction %s deferred after %v; want at once, before its turn to be built", si.ID, took)
+		}
+	}
+	for _, si := range sent {
+		for {
+			m, err := e.srv.WaitResponseMessage(ctx, si.ID)
+			if err != nil {
+				t.Fatalf("no briefing for %s: %v", si.ID, err)
+			}
+			if len(m.Embeds) > 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	if peak := e.svc.peak.Load(); peak != 2 {
+		t.Errorf("at most %d briefings built at once, want 2 (MaxBriefs)", peak)
 	}
 }
 

@@ -79,7 +79,7 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 			b.log.Warn("progress edit", "interaction", c.i.ID, "error", err)
 		}
 	}
-	br, err := b.service.Brief(ctx, req, progress)
+	br, err := b.buildBriefing(ctx, req, progress)
 	mu.Lock()
 	defer mu.Unlock()
 	if err != nil {
@@ -99,6 +99,19 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 		}
 	}
 	return nil
+}
+
+// buildBriefing asks the service for a briefing once fewer than
+// Config.MaxBriefs are being built; it waits its turn (in practice first
+// come, first served), the interaction deferred meanwhile.
+func (b *Bot) buildBriefing(ctx context.Context, req BriefRequest, progress func(string)) (digest.Briefing, error) {
+	select {
+	case b.briefs <- struct{}{}:
+	case <-ctx.Done():
+		return digest.Briefing{}, ctx.Err()
+	}
+	defer func() { <-b.briefs }()
+	return b.service.Brief(ctx, req, progress)
 }
 
 // subscribe answers /subscribe.
