@@ -40,7 +40,7 @@ const (
 	perfHosts        = 500
 	perfCycleTarget  = 60 * time.Second
 	perfPollRSSLimit = 150 << 20
-
+	perfItems        = 5 // items per feed before the cycle
 )
 
 // perfFeed is how feed n behaves in the measured cycle.
@@ -54,8 +54,6 @@ const (
 	feedSlow                    // answers after 10 s
 	feedHang                    // never answers
 )
-
-var perfItems = 5 // items per feed before the cycle
 
 // perfFeedKind spreads the kinds over the feeds, and so over the hosts,
 // as a hash would: 5% changed, 1% failing or slow.
