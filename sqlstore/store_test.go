@@ -67,6 +67,7 @@ func testStore(t *testing.T, open func(t *testing.T) *Store) {
 		{"update topic", testUpdateTopic},
 		{"remove topic removes its matches", testRemoveTopic},
 		{"set article topics", testSetArticleTopics},
+		{"insert articles with topics", testInsertArticles},
 		{"topic articles", testTopicArticles},
 		{"search articles", testSearchArticles},
 		{"search after update", testSearchAfterUpdate},

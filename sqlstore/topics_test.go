@@ -1,8 +1,10 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"testing"
 	"time"
@@ -298,6 +300,117 @@ func testSetArticleTopics(t *testing.T, s *Store) {
 				t.Errorf("a failed call changed matches (-got +want):\n%s", diff)
 			}
 		})
+	}
+}
+
+func testInsertArticles(t *testing.T, s *Store) {
+	ctx := t.Context()
+	src := mustAddSource(t, s, "bbc")
+	t1 := mustAddTopic(t, s, "t1", "one").ID
+	t2 := mustAddTopic(t, s, "t2", "two").ID
+	s.Now = func() time.Time { return t0.Add(5 * time.Hour) }
+	a1 := publishedArticle("a1", t0, "one", storyText)
+	a1.SourceID, a1.Signature = src.ID, digest.Sign(storyText)
+	a2 := publishedArticle("a2", t0.Add(time.Hour), "two", "")
+	a2.Fetched = time.Time{} // fetched now
+	a3 := newArticle("a3", 0, t0.Add(2*time.Hour))
+	a3.Published = time.Time{} // counts as published when fetched
+	if err := s.InsertArticles(ctx, withTopics([]digest.Article{a1, a2, a3}, [][]int64{{t2, t1, t2}, nil, {t1}})); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FindArticle(ctx, digest.ArticleKeys{URL: a2.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := t0.Add(5 * time.Hour); !got.Fetched.Equal(want) {
+		t.Errorf("a2 fetched %v, want %v (Now)", got.Fetched, want)
+	}
+	for _, tt := range []struct {
+		topic int64
+		want  []string
+	}{{t1, []string{"a3", "a1"}}, {t2, []string{"a1"}}} {
+		arts, err := s.TopicArticles(ctx, tt.topic, t0, t0.Add(3*time.Hour), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(ids(arts), tt.want); diff != "" {
+			t.Errorf("articles of topic id %d (-got +want):\n%s", tt.topic, diff)
+		}
+	}
+	near, err := s.NearDuplicateCandidates(ctx, digest.Sign(editedText), time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(near), []string{"a1"}); diff != "" {
+		t.Errorf("near-duplicate candidates (-got +want):\n%s", diff)
+	}
+	found, err := s.SearchArticles(ctx, []string{"reservoir"}, time.Time{}, time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(found), []string{"a1"}); diff != "" {
+		t.Errorf("search (-got +want):\n%s", diff)
+	}
+
+	// A failure stores nothing of the batch.
+	fresh := func(id string) digest.Article { return newArticle(id, 0, t0) }
+	tests := []struct {
+		name     string
+		articles []digest.Article
+		topics   [][]int64
+		want     error
+		mention  string
+	}{
+		{"stored ID", []digest.Article{fresh("b1"), fresh("a1")}, nil, digest.ErrExists, `"a1"`},
+		{"ID twice", []digest.Article{fresh("b1"), fresh("b1")}, nil, digest.ErrExists, `"b1"`},
+		{"unknown topic", []digest.Article{fresh("b1"), fresh("b2")}, [][]int64{{t1}, {999}}, digest.ErrNotFound, "topic id 999"},
+		{"unknown source", []digest.Article{fresh("b1"), newArticle("b2", 999, t0)}, nil, digest.ErrNotFound, "source id 999"},
+		{"empty ID", []digest.Article{fresh("b1"), fresh("")}, nil, nil, "empty id"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := s.InsertArticles(ctx, withTopics(tt.articles, tt.topics))
+			if err == nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "sqlstore: ") || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("error %q: want the sqlstore prefix and %s", err, tt.mention)
+			}
+			if n, err := s.CountArticles(ctx); err != nil || n != 3 {
+				t.Errorf("after the failed batch: %d articles (%v), want 3", n, err)
+			}
+		})
+	}
+	t.Run("caller cancels", func(t *testing.T) {
+		cctx, cancel := context.WithCancel(ctx)
+		err := s.InsertArticles(cctx, func(yield func(digest.Article, []int64) bool) {
+			if yield(fresh("b1"), []int64{t1}) {
+				cancel()
+				yield(fresh("b2"), nil)
+			}
+		})
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("got %v, want %v", err, context.Canceled)
+		}
+		if n, err := s.CountArticles(ctx); err != nil || n != 3 {
+			t.Errorf("after the cancelled batch: %d articles (%v), want 3", n, err)
+		}
+	})
+}
+
+// withTopics yields each article with the topics of the same index (none
+// past the end of topics).
+func withTopics(articles []digest.Article, topics [][]int64) iter.Seq2[digest.Article, []int64] {
+	return func(yield func(digest.Article, []int64) bool) {
+		for i, a := range articles {
+			var ids []int64
+			if i < len(topics) {
+				ids = topics[i]
+			}
+			if !yield(a, ids) {
+				return
+			}
+		}
 	}
 }
 
