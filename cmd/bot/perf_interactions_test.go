@@ -101,9 +101,7 @@ var burstOutlets = []string{"wire", "herald", "courier", "gazette", "observer"}
 //
 //	BRIEFBOT_PERF=1 go test -run '^TestPerf' -v -count 1 ./cmd/bot/
 func TestPerfInteractions(t *testing.T) {
-	if os.Getenv("BRIEFBOT_PERF") != "1" {
-		t.Skip("performance test; set BRIEFBOT_PERF=1 to run it")
-	}
+	skipUnlessPerf(t)
 	bin := buildBinary(t)
 	t.Run("extractive", func(t *testing.T) { briefBurst(t, bin, nil) })
 	t.Run("llm", func(t *testing.T) {
