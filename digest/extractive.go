@@ -206,6 +206,7 @@ func (e *Extractive) candidates(arts []Article) []*extractCandidate {
 		cands []*extractCandidate
 		byKey = make(map[string]*extractCandidate)
 		vocab = make(map[string]int)
+		sets  extractSets
 	)
 	for ai, a := range arts {
 		if a.TextOrigin == TextTitleOnly {
@@ -224,15 +225,12 @@ func (e *Extractive) candidates(arts []Article) []*extractCandidate {
 			c := byKey[key]
 			if c == nil {
 				set := extractWordSet(key, vocab)
-				for _, o := range cands {
-					if extractJaccard(set, o.set) >= extractSameSentence {
-						c = o
-						break
-					}
-				}
-				if c == nil {
+				if i := sets.similar(set); i >= 0 {
+					c = cands[i]
+				} else {
 					c = &extractCandidate{text: s, words: len(strings.Fields(s)), set: set, pos: pos, article: ai}
 					cands = append(cands, c)
+					sets.add(set)
 				}
 				byKey[key] = c
 			}
@@ -421,6 +419,72 @@ func extractWordSet(key string, vocab map[string]int) []int {
 	}
 	slices.Sort(set)
 	return slices.Compact(set)
+}
+
+// extractSets finds near-identical sentences: among the word sets added,
+// the first at least extractSameSentence similar to a given one. Only
+// sets sharing a probe word with it are compared (prefix filtering): of
+// a set of n words, the probe words are the last n − ⌈0.8·n⌉ + 1. Two
+// sets that similar share at least ⌈0.8·m⌉ words, m the size of either,
+// so the last word they share is among the probe words of both. The last
+// words are those first seen latest, which tend to be the rarer ones, so
+// the sets sharing one are few.
+type extractSets struct {
+	sets [][]int
+	// probed maps a word to the sets (indexes, ascending) it is a probe
+	// word of.
+	probed map[int][]int
+	near   []int
+}
+
+// probe returns the probe words of set.
+func (x *extractSets) probe(set []int) []int {
+	n := len(set)
+	// int truncates: one probe word more at most.
+	k := n - int(extractSameSentence*float64(n)) + 1
+	return set[n-min(k, n):]
+}
+
+// similar returns the index of the first set added at least
+// extractSameSentence similar to set, or -1.
+func (x *extractSets) similar(set []int) int {
+	probe := x.probe(set)
+	shared := 0
+	for _, w := range probe {
+		shared += len(x.probed[w])
+	}
+	if shared < len(x.sets) {
+		// Fewer than all: compare those. (Probe words that are common
+		// words have long lists.)
+		x.near = x.near[:0]
+		for _, w := range probe {
+			x.near = append(x.near, x.probed[w]...)
+		}
+		slices.Sort(x.near)
+		for _, i := range slices.Compact(x.near) {
+			if extractJaccard(set, x.sets[i]) >= extractSameSentence {
+				return i
+			}
+		}
+		return -1
+	}
+	for i, o := range x.sets {
+		if extractJaccard(set, o) >= extractSameSentence {
+			return i
+		}
+	}
+	return -1
+}
+
+// add adds a set, the next index.
+func (x *extractSets) add(set []int) {
+	if x.probed == nil {
+		x.probed = make(map[int][]int)
+	}
+	for _, w := range x.probe(set) {
+		x.probed[w] = append(x.probed[w], len(x.sets))
+	}
+	x.sets = append(x.sets, set)
 }
 
 // extractJaccard is the Jaccard similarity of two word sets.

@@ -397,3 +397,55 @@ func BenchmarkExtractive(b *testing.B) {
 		}
 	}
 }
+
+// extractSets finds the same set as comparing with every set added, with
+// a vocabulary large enough that it compares few, and one so small that
+// it compares all.
+func TestExtractSetsSimilar(t *testing.T) {
+	for _, vocab := range []int{400, 12} {
+		r := rand.New(rand.NewPCG(5, uint64(vocab)))
+		var x extractSets
+		var all [][]int
+		found := 0
+		for n := range 2000 {
+			var set []int
+			if len(all) > 0 && r.IntN(3) == 0 {
+				// A near-copy of an earlier set: a few words dropped or
+				// added.
+				for _, w := range all[r.IntN(len(all))] {
+					if r.IntN(12) > 0 {
+						set = append(set, w)
+					}
+				}
+				for range r.IntN(3) {
+					set = append(set, r.IntN(vocab))
+				}
+			} else {
+				for range 1 + r.IntN(30) {
+					set = append(set, r.IntN(vocab))
+				}
+			}
+			slices.Sort(set)
+			set = slices.Compact(set)
+			want := -1
+			for i, o := range all {
+				if extractJaccard(set, o) >= extractSameSentence {
+					want = i
+					break
+				}
+			}
+			if got := x.similar(set); got != want {
+				t.Fatalf("vocabulary %d, set %d %v: similar %d, want %d", vocab, n, set, got, want)
+			}
+			if want >= 0 {
+				found++
+			} else {
+				x.add(set)
+				all = append(all, set)
+			}
+		}
+		if found < 100 {
+			t.Errorf("vocabulary %d: only %d sets had a similar one: the test is too easy", vocab, found)
+		}
+	}
+}
