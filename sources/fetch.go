@@ -60,6 +60,11 @@ type FetchOptions struct {
 	// Now is the clock used to turn a Retry-After date into a duration.
 	// Default time.Now.
 	Now func() time.Time
+	// LookupIP resolves host names to addresses, as
+	// (*net.Resolver).LookupNetIP does. Every address of a name must pass
+	// the address guard before any is dialed. Default: the system
+	// resolver. Tests set it to stand in for DNS.
+	LookupIP func(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
 func (o FetchOptions) withDefaults() FetchOptions {
@@ -119,20 +124,25 @@ func NewFetcher(opts FetchOptions) *Fetcher {
 // through while still guarding the rest.
 func fetchNewWithGuard(opts FetchOptions, check func(netip.AddrPort) error) *Fetcher {
 	opts = opts.withDefaults()
+	guarded := guardDialContext(guardDialer(opts.Timeout, check), opts.LookupIP, check)
+	open := guardDialer(opts.Timeout, nil).DialContext
+	if opts.LookupIP != nil {
+		open = guardDialContext(guardDialer(opts.Timeout, nil), opts.LookupIP, nil)
+	}
 	return &Fetcher{
 		opts:     opts,
-		guarded:  fetchTransport(guardDialer(opts.Timeout, check), nil),
-		open:     fetchTransport(guardDialer(opts.Timeout, nil), http.ProxyFromEnvironment),
+		guarded:  fetchTransport(guarded, nil),
+		open:     fetchTransport(open, http.ProxyFromEnvironment),
 		hostSems: make(map[string]*fetchHostSem),
 	}
 }
 
-func fetchTransport(d *net.Dialer, proxy func(*http.Request) (*url.URL, error)) *http.Transport {
+func fetchTransport(dial func(ctx context.Context, network, address string) (net.Conn, error), proxy func(*http.Request) (*url.URL, error)) *http.Transport {
 	return &http.Transport{
 		// A proxy would dial on our behalf and bypass the address check, so
 		// the guarded transport gets proxy == nil.
 		Proxy:                  proxy,
-		DialContext:            d.DialContext,
+		DialContext:            dial,
 		ForceAttemptHTTP2:      true,
 		MaxIdleConns:           100,
 		IdleConnTimeout:        90 * time.Second,
@@ -243,7 +253,9 @@ func (e *fetchCause) Unwrap() error { return e.err }
 // Response: the validators the caller sent are still current. Non-2xx
 // statuses, bodies over MaxBodyBytes and empty bodies are errors. Unless
 // req.AllowPrivate is set, connections to non-public addresses are refused
-// (see CheckAddr), including after redirects and DNS re-resolution.
+// (see CheckAddr) when dialing, so redirects, host names (a name with any
+// non-public address is refused whole) and IPv4 numbers in decimal, octal
+// or hex are refused too.
 //
 // Fetch first waits, as long as ctx allows, for one of the PerHost slots of
 // the URL's host name; the slot is held, and the Timeout applies, until the
