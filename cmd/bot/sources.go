@@ -220,14 +220,26 @@ func (a *app) findSource(cmd *cobra.Command, store digest.Store, name string) (d
 	return src, err
 }
 
-// redact hides credentials in a URL.
+// redact hides credentials in a URL: the userinfo of one that parses,
+// and of one that does not (a password with an unescaped '#', '/' or '?'
+// breaks parsing) everything between "://" and the last '@'.
 func redact(raw string) string {
 	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
+	if err == nil {
+		if u.User == nil {
+			return raw
+		}
+		u.User = url.User("xxxxx")
+		return u.String()
+	}
+	i := strings.Index(raw, "://")
+	if i < 0 {
 		return raw
 	}
-	u.User = url.User("xxxxx")
-	return u.String()
+	if at := strings.LastIndex(raw[i+3:], "@"); at >= 0 {
+		return raw[:i+3] + "xxxxx" + raw[i+3+at:]
+	}
+	return raw
 }
 
 // ago says how long before now t was, for people: "just now", "5m ago",

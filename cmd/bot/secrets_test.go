@@ -1,0 +1,33 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRedact(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"https://example.org/feed", "https://example.org/feed"},
+		{"https://medium.com/feed/@someone", "https://medium.com/feed/@someone"},
+		{"briefbot.db", "briefbot.db"},
+		{"https://user:pw@example.org/feed", "https://xxxxx@example.org/feed"},
+		{"https://token@example.org/feed", "https://xxxxx@example.org/feed"},
+		{"postgres://briefbot:s3cret@db:5432/briefbot?sslmode=disable", "postgres://xxxxx@db:5432/briefbot?sslmode=disable"},
+		// Passwords that break URL parsing are hidden too.
+		{"postgres://briefbot:pa#ss@db/briefbot", "postgres://xxxxx@db/briefbot"},
+		{"postgresql://briefbot:pa/ss?x@db/briefbot", "postgresql://xxxxx@db/briefbot"},
+		{"http://u:s3cret@exa mple.org/feed", "http://xxxxx@exa mple.org/feed"},
+		{"http://exa mple.org/feed", "http://exa mple.org/feed"},
+	}
+	for _, tt := range tests {
+		got := redact(tt.in)
+		if got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+		for _, secret := range []string{"s3cret", "pa#ss", "pa/ss", ":pw"} {
+			if strings.Contains(tt.in, secret) && strings.Contains(got, secret) {
+				t.Errorf("redact(%q) = %q keeps %q", tt.in, got, secret)
+			}
+		}
+	}
+}
