@@ -71,7 +71,7 @@ func (a *app) open(ctx context.Context) (*Config, *sqlstore.Store, error) {
 	}
 	store, err := sqlstore.Open(ctx, cfg.Database)
 	if err != nil {
-		return nil, nil, fmt.Errorf("open database %s: %w", cfg.Database, err)
+		return nil, nil, fmt.Errorf("open database %s: %w", redact(cfg.Database), err)
 	}
 	warn := func(msg string) { fmt.Fprintln(a.stderr, "briefbot: warning:", msg) }
 	if err := syncSources(ctx, store, cfg, a.now(), warn); err != nil {

@@ -31,3 +31,27 @@ func TestRedact(t *testing.T) {
 		}
 	}
 }
+
+// A PostgreSQL database that cannot be reached is named without its
+// password, by every command that opens it.
+func TestOpenDatabaseErrorHidesPassword(t *testing.T) {
+	const password = "PgSecretH4Xw"
+	for _, dsn := range []string{
+		"postgres://briefbot:" + password + "@127.0.0.1:1/briefbot?sslmode=disable&connect_timeout=2",
+		"postgresql://briefbot:" + password + "#x@127.0.0.1:1/briefbot",
+	} {
+		c := newCLI(t, map[string]string{"BRIEFBOT_DATABASE": dsn, "BRIEFBOT_CONFIG": writeFile(t, t.TempDir(), "c.yaml", "sources: []\ntopics: []\n")})
+		for _, args := range [][]string{{"sources", "list"}, {"fetch"}, {"topics", "list"}} {
+			stdout, stderr, err := c.run(args...)
+			if err == nil {
+				t.Fatalf("%v on an unreachable database succeeded", args)
+			}
+			if !strings.Contains(stderr, "open database postgres") || !strings.Contains(stderr, "xxxxx@127.0.0.1:1") {
+				t.Errorf("%v: stderr %q does not name the database", args, stderr)
+			}
+			if strings.Contains(stdout+stderr+err.Error(), password) {
+				t.Errorf("%v prints the password: %s%s", args, stdout, stderr)
+			}
+		}
+	}
+}
