@@ -416,7 +416,7 @@ func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
 func checkHTTPURL(s string) error {
 	u, err := url.Parse(s)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("bad URL %q: want an absolute http:// or https:// URL", s)
+		return fmt.Errorf("bad URL %q: want an absolute http:// or https:// URL", redact(s))
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -52,6 +54,33 @@ func TestOpenDatabaseErrorHidesPassword(t *testing.T) {
 			if strings.Contains(stdout+stderr+err.Error(), password) {
 				t.Errorf("%v prints the password: %s%s", args, stdout, stderr)
 			}
+		}
+	}
+}
+
+// A URL refused as not http(s) is quoted without its userinfo, in the
+// config's errors and in `sources add`'s.
+func TestBadURLErrorHidesUserinfo(t *testing.T) {
+	const password = "BadFeedSecretW8n"
+	dir := t.TempDir()
+	c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", fmt.Sprintf(
+		"database: %s\nsources:\n  - name: a\n    url: ftp://u:%s@example.org/feed\nllm:\n  base_url: gopher://u:%s@llm.example/v1\n", filepath.Join(dir, "b.db"), password, password))})
+	_, stderr, err := c.run("config", "check")
+	if err == nil || !strings.Contains(stderr, `bad URL "ftp://xxxxx@example.org/feed"`) || !strings.Contains(stderr, `bad URL "gopher://xxxxx@llm.example/v1"`) {
+		t.Errorf("config check = %v, stderr %q; want both bad URLs, redacted", err, stderr)
+	}
+	if strings.Contains(stderr, password) {
+		t.Errorf("config check prints the password: %s", stderr)
+	}
+
+	c.env["BRIEFBOT_CONFIG"] = writeFile(t, dir, "ok.yaml", fmt.Sprintf("database: %s\nsources: []\ntopics: []\n", filepath.Join(dir, "b.db")))
+	for _, u := range []string{"ftp://u:" + password + "@example.org/feed", "http://u:" + password + "@exa mple.org:port/feed"} {
+		_, stderr, err := c.run("sources", "add", u)
+		if err == nil || !strings.Contains(stderr, "bad URL") {
+			t.Errorf("sources add %s = %v, stderr %q; want bad URL", u, err, stderr)
+		}
+		if strings.Contains(stderr, password) {
+			t.Errorf("sources add prints the password: %s", stderr)
 		}
 	}
 }
