@@ -21,7 +21,9 @@ func (a *app) configCommand() *cobra.Command {
 		Short: "Validate the configuration and print the effective config, secrets masked",
 		Long: `Validate the config file (or the built-in defaults) with environment
 overrides applied, and print the effective configuration. Secrets
-(DISCORD_TOKEN, OPENAI_API_KEY) are shown only as set or not set.
+(DISCORD_TOKEN, OPENAI_API_KEY) are shown only as set or not set, and
+the credentials in URLs (database, sources, llm.base_url,
+discord.api_url) as xxxxx.
 Exits non-zero, naming file and line, when the config is invalid.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -29,8 +31,17 @@ Exits non-zero, naming file and line, when the config is invalid.`,
 			if err != nil {
 				return err
 			}
+			// URLs may carry credentials: a PostgreSQL password, a
+			// feed's or a proxy's user:password.
 			shown := *cfg
-			shown.Database = redact(cfg.Database) // a PostgreSQL URL may carry a password
+			shown.Database = redact(cfg.Database)
+			shown.Sources = make([]SourceConfig, len(cfg.Sources))
+			for i, sc := range cfg.Sources {
+				sc.URL = redact(sc.URL)
+				shown.Sources[i] = sc
+			}
+			shown.LLM.BaseURL = redact(cfg.LLM.BaseURL)
+			shown.Discord.APIURL = redact(cfg.Discord.APIURL)
 			out, err := yaml.Marshal(&shown)
 			if err != nil {
 				return err

@@ -84,3 +84,41 @@ func TestBadURLErrorHidesUserinfo(t *testing.T) {
 		}
 	}
 }
+
+// config check shows every URL without its credentials, and the secrets
+// from the environment only as set.
+func TestConfigCheckHidesCredentials(t *testing.T) {
+	secrets := []string{"DiscordTokenQ7Rz", "sk-OpenAIKey3fJ9", "PgSecretH4Xw", "FeedSecret9bTq", "LlmProxySecretV2c", "DiscordProxySecretK1x"}
+	dir := t.TempDir()
+	c := newCLI(t, map[string]string{
+		"DISCORD_TOKEN":     secrets[0],
+		"OPENAI_API_KEY":    secrets[1],
+		"BRIEFBOT_DATABASE": "postgres://briefbot:" + secrets[2] + "@db.example/briefbot",
+		"BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", fmt.Sprintf(`sources:
+  - name: wire
+    url: https://feeduser:%s@feeds.example/wire.xml
+llm:
+  base_url: https://llmuser:%s@llm.example/v1
+discord:
+  api_url: https://bot:%s@discord-proxy.example
+`, secrets[3], secrets[4], secrets[5])),
+	})
+	stdout, stderr, err := c.run("config", "check")
+	if err != nil {
+		t.Fatalf("config check: %v\n%s", err, stderr)
+	}
+	for _, want := range []string{
+		"DISCORD_TOKEN: (set, masked)", "OPENAI_API_KEY: (set, masked)",
+		"database: postgres://xxxxx@db.example/briefbot", "url: https://xxxxx@feeds.example/wire.xml",
+		"base_url: https://xxxxx@llm.example/v1", "api_url: https://xxxxx@discord-proxy.example",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("config check output lacks %q:\n%s", want, stdout)
+		}
+	}
+	for _, s := range append(secrets, "feeduser", "llmuser") {
+		if strings.Contains(stdout+stderr, s) {
+			t.Errorf("config check prints %q:\n%s", s, stdout)
+		}
+	}
+}
