@@ -188,10 +188,19 @@ func decodeConfig(path string, data []byte, cfg *Config) error {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data), yaml.Strict())
 	if err := dec.Decode(cfg); err != nil {
-		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, true))
+		// The message quotes the lines around the error, where URLs may
+		// carry credentials: quote them from a copy with those hidden.
+		masked := urlPattern.ReplaceAllFunc(data, func(u []byte) []byte { return []byte(redact(string(u))) })
+		if merr := yaml.NewDecoder(bytes.NewReader(masked), yaml.Strict()).Decode(&Config{}); merr != nil {
+			return fmt.Errorf("config %s: %s", path, yaml.FormatError(merr, false, true))
+		}
+		return fmt.Errorf("config %s: %s", path, yaml.FormatError(err, false, false))
 	}
 	return nil
 }
+
+// urlPattern matches a URL in YAML text, up to a space or a quote.
+var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s'"]+`)
 
 func applyEnv(cfg *Config, getenv func(string) string) {
 	set := func(dst *string, key string) {

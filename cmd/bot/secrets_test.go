@@ -122,3 +122,30 @@ discord:
 		}
 	}
 }
+
+// A config file that does not decode is quoted around the error with the
+// credentials of its URLs hidden.
+func TestConfigSyntaxErrorHidesCredentials(t *testing.T) {
+	const password = "FeedSecret9bTq"
+	dir := t.TempDir()
+	for name, file := range map[string]string{
+		"syntax":        "sources:\n  - name: wire\n    url: https://feeduser:" + password + "@feeds.example/wire.xml\n   bad: [\n",
+		"unknown field": "sources:\n  - name: wire\n    url: 'https://feeduser:" + password + "@feeds.example/wire.xml'\n    colour: blue\n",
+		"wrong type":    "database: [\"postgres://briefbot:" + password + "@db.example/briefbot\"]\n",
+	} {
+		c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", file)})
+		_, stderr, err := c.run("config", "check")
+		if err == nil {
+			t.Fatalf("%s: config check succeeded", name)
+		}
+		if !strings.Contains(stderr, "c.yaml: [") {
+			t.Errorf("%s: stderr %q does not say where the error is", name, stderr)
+		}
+		if strings.Contains(stderr, password) {
+			t.Errorf("%s: config check prints the password:\n%s", name, stderr)
+		}
+		if name != "wrong type" && !strings.Contains(stderr, "https://xxxxx@feeds.example/wire.xml") {
+			t.Errorf("%s: stderr does not quote the lines around the error:\n%s", name, stderr)
+		}
+	}
+}
