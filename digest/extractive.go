@@ -21,7 +21,8 @@ import (
 // words, questions, lines that do not end like a sentence (headings,
 // captions, datelines on their own), sentences with links, e-mail
 // addresses or @handles, calls to click, subscribe, sign up, read more or
-// follow, copyright lines, photo captions and credits, bylines, lines that
+// follow, copyright lines, photo captions and credits, bylines, instructions
+// injected for language models (see Injected), lines that
 // are mostly not letters or mostly capitals, fragments that start in
 // lower case, and, once the
 // summarizer knows the briefing's other stories (WithStories), sentences
@@ -693,7 +694,7 @@ func extractIsBoilerplate(s string) bool {
 	if float64(upper) > 0.6*float64(letters) {
 		return true // ALL-CAPS furniture
 	}
-	if extractIsJunk(s) || extractCaptionStartRE.MatchString(s) {
+	if extractIsJunk(s) || extractCaptionStartRE.MatchString(s) || Injected(s) {
 		return true
 	}
 	if extractBylineRE.MatchString(s) && extractIsNameList(words[1:]) {
