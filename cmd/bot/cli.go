@@ -24,6 +24,7 @@ type app struct {
 	stdout, stderr io.Writer
 	configPath     string
 	logLevel       string
+	logFormat      string
 	now            func() time.Time
 }
 
@@ -40,6 +41,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now fu
 	root.SetErr(stderr)
 	root.PersistentFlags().StringVar(&a.configPath, "config", "", "config file (default $BRIEFBOT_CONFIG, else ./briefbot.yaml if present)")
 	root.PersistentFlags().StringVar(&a.logLevel, "log-level", "warn", "log level: debug, info, warn or error")
+	root.PersistentFlags().StringVar(&a.logFormat, "log-format", "text", "log format: text (logfmt) or json")
 	root.AddCommand(
 		a.fetchCommand(),
 		a.sourcesCommand(),
@@ -59,7 +61,14 @@ func (a *app) logger() (*slog.Logger, error) {
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return nil, fmt.Errorf("bad --log-level %q: want debug, info, warn or error", a.logLevel)
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level})), nil
+	opts := &slog.HandlerOptions{Level: level}
+	switch a.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("bad --log-format %q: want text or json", a.logFormat)
 }
 
 // open loads the config, opens the store and brings the config file's
