@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
@@ -344,7 +345,7 @@ func (b *Bot) sources(ctx context.Context, c *call) error {
 		} else if err != nil {
 			return err
 		}
-		return b.edit(ctx, c, fmt.Sprintf("Added source **%s** (<%s>), polled every %s.", escape(src.Name), src.URL, src.Interval))
+		return b.edit(ctx, c, fmt.Sprintf("Added source **%s** (<%s>), polled every %s.", escape(src.Name), shownURL(src.URL), src.Interval))
 	case "remove":
 		if err := requirePerm(c, permManageServer, "remove sources"); err != nil {
 			return err
@@ -378,13 +379,24 @@ func (b *Bot) sources(ctx context.Context, c *call) error {
 			case s.State.Failures > 0:
 				state = fmt.Sprintf("failing (%d)", s.State.Failures)
 			}
-			fmt.Fprintf(&sb, "**%s** <%s> · %s\n", escape(s.Name), s.URL, state)
+			fmt.Fprintf(&sb, "**%s** <%s> · %s\n", escape(s.Name), shownURL(s.URL), state)
 		}
 		if sb.Len() == 0 {
 			return b.respond(ctx, c, "No sources yet.", true)
 		}
 		return b.respond(ctx, c, truncateRunes(sb.String(), 2000), true)
 	}
+}
+
+// shownURL is a source's URL as shown in Discord: without its userinfo,
+// which may hold a password.
+func shownURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User = nil
+	return u.String()
 }
 
 // observesDST reports whether a zone's UTC offset changes during the year.

@@ -1,10 +1,18 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/discord"
+	"github.com/briefbot/briefbot/internal/fakediscord"
 )
 
 func TestRedact(t *testing.T) {
@@ -146,6 +154,70 @@ func TestConfigSyntaxErrorHidesCredentials(t *testing.T) {
 		}
 		if name != "wrong type" && !strings.Contains(stderr, "https://xxxxx@feeds.example/wire.xml") {
 			t.Errorf("%s: stderr does not quote the lines around the error:\n%s", name, stderr)
+		}
+	}
+}
+
+// acceptingService stores chat-added sources without fetching them, as if
+// each were a feed on a public host.
+type acceptingService struct{ *service }
+
+func (s acceptingService) AddSource(ctx context.Context, src digest.Source) (digest.Source, error) {
+	if src.Interval == 0 {
+		src.Interval = time.Hour
+	}
+	return s.store.AddSource(ctx, src)
+}
+
+// /sources list and /sources add show source URLs without their
+// credentials: the list to anyone in the server, the added source to the
+// whole channel.
+func TestDiscordSourcesHideUserinfo(t *testing.T) {
+	const guild, channel, password = "100000000000000001", "200000000000000001", "FeedSecret9bTq"
+	srv := fakediscord.New(t, fakediscord.Options{AppID: "300000000000000001", BotUserID: "300000000000000001", Token: "tok", Guilds: []string{guild}})
+	srv.AddChannel(fakediscord.Channel{ID: channel, GuildID: guild, Name: "news"})
+	svc := newTestService(t)
+	if _, err := svc.store.AddSource(t.Context(), digest.Source{Name: "wire", URL: "https://feeduser:" + password + "@feeds.example/wire.xml",
+		Interval: time.Hour, Origin: digest.OriginConfig, AllowPrivate: true}); err != nil {
+		t.Fatal(err)
+	}
+	bot, err := discord.New(discord.Config{Token: "tok", APIURL: srv.URL(), Transport: srv.Client().Transport, Now: time.Now},
+		svc.store, acceptingService{svc}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = bot.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	if err := srv.WaitReady(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for len(srv.Commands("")) == 0 && ctx.Err() == nil {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	send := func(opts ...fakediscord.Option) string {
+		t.Helper()
+		sent, err := srv.SendInteraction(fakediscord.Interaction{Name: "sources", GuildID: guild, ChannelID: channel,
+			Permissions: fakediscord.DefaultPermissions | 1<<5, Options: opts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		content, _ := interactionAnswer(t, srv, sent)
+		return content
+	}
+	added := send(fakediscord.SubCommand("add", fakediscord.StringOption("url", "https://chatuser:"+password+"@news.example/feed"), fakediscord.StringOption("name", "chat")))
+	if !strings.Contains(added, "Added source **chat** (<https://news.example/feed>)") {
+		t.Errorf("/sources add answered %q", added)
+	}
+	list := send(fakediscord.SubCommand("list"))
+	if !strings.Contains(list, "<https://feeds.example/wire.xml>") || !strings.Contains(list, "<https://news.example/feed>") {
+		t.Errorf("/sources list answered %q", list)
+	}
+	for _, got := range []string{added, list} {
+		if strings.Contains(got, password) || strings.Contains(got, "feeduser") || strings.Contains(got, "chatuser") {
+			t.Errorf("answer shows credentials: %q", got)
 		}
 	}
 }
