@@ -198,7 +198,11 @@ func declareUTF8(b []byte) []byte {
 	return append(out, b[m[3]:]...)
 }
 
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
+// validUTF8 replaces invalid UTF-8 with U+FFFD and drops NULs, which JSON
+// feeds can carry ("\u0000") and PostgreSQL refuses in text.
+func validUTF8(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
