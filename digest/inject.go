@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Skeleton returns s as a reader sees it, for matching hostile text: with
@@ -15,6 +16,14 @@ import (
 // "＠EVERYONE" all have the skeleton "@everyone". A skeleton is for
 // comparison only, never for display.
 func Skeleton(s string) string {
+	ascii := true
+	for i := 0; i < len(s) && ascii; i++ {
+		c := s[i]
+		ascii = c < utf8.RuneSelf && (c >= ' ' || c == '\n' || c == '\t') && c != 0x7f
+	}
+	if ascii {
+		return strings.ToLower(s) // most text: nothing to remove or map
+	}
 	var b strings.Builder
 	b.Grow(len(s))
 	for _, r := range s {
@@ -69,8 +78,19 @@ func Injected(s string) bool {
 	if s == "" {
 		return false
 	}
-	return injectedRE.MatchString(Skeleton(s))
+	sk := Skeleton(s)
+	for _, w := range injectedWords {
+		if strings.Contains(sk, w) {
+			return injectedRE.MatchString(sk)
+		}
+	}
+	return false
 }
+
+// injectedWords are words one of which every match of injectedRE
+// contains; text without any is not matched against it.
+var injectedWords = []string{"instruction", "prompt", "rule", "direction", "guideline", "directive", "guardrail",
+	"system", "assistant", "developer", "note ", "message ", "you are", "as an ai", "do anything", "<|", "inst]", "<<", "##"}
 
 // injectedRE matches the skeleton of an injected instruction.
 var injectedRE = regexp.MustCompile(
