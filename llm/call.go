@@ -42,9 +42,11 @@ func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []ope
 		var header http.Header
 		actx, cancel := context.WithTimeout(context.WithValue(ctx, headerKey{}, &header), s.cfg.Timeout)
 		jsonMode := s.jsonMode.Load()
+		start := time.Now()
 		resp, err := s.client.CreateChatCompletion(actx, s.request(msgs, maxOut, jsonMode))
 		cancel()
 		r.calls++
+		s.observe(start, resp.Usage, err)
 		if err == nil {
 			u := resp.Usage
 			if u.TotalTokens > 0 || u.PromptTokens > 0 {
@@ -87,6 +89,27 @@ func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []ope
 			return completion{}, err
 		}
 	}
+}
+
+// observe tells Config.OnCall about a request that started at start.
+func (s *Summarizer) observe(start time.Time, u openai.Usage, err error) {
+	if s.cfg.OnCall == nil {
+		return
+	}
+	c := Call{Outcome: CallOK, Duration: time.Since(start)}
+	switch code := status(err); {
+	case err == nil:
+		c.PromptTokens, c.CompletionTokens = u.PromptTokens, u.CompletionTokens
+	case code == http.StatusTooManyRequests:
+		c.Outcome = CallRateLimited
+	case code >= 500:
+		c.Outcome = CallServerError
+	case errors.Is(err, context.DeadlineExceeded):
+		c.Outcome = CallTimeout
+	default:
+		c.Outcome = CallError
+	}
+	s.cfg.OnCall(c)
 }
 
 // settle corrects a reservation of in and out tokens to the usage a reply

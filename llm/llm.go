@@ -101,7 +101,33 @@ type Config struct {
 	// HTTPClient makes the HTTP calls (default a new http.Client; the
 	// Timeout applies per call either way).
 	HTTPClient *http.Client
+	// OnCall, if not nil, is told of every chat completion request once
+	// it has ended, retries included, for metrics. It is called from the
+	// goroutine that made the request and must be quick and safe for
+	// concurrent use.
+	OnCall func(Call)
 }
+
+// Call is one chat completion request, as Config.OnCall sees it.
+type Call struct {
+	// Outcome is CallOK, CallRateLimited, CallServerError, CallTimeout
+	// or CallError.
+	Outcome string
+	// PromptTokens and CompletionTokens are the usage the server
+	// reported; zero when it reported none or the call failed.
+	PromptTokens, CompletionTokens int
+	// Duration is how long the request took.
+	Duration time.Duration
+}
+
+// Outcomes of a Call.
+const (
+	CallOK          = "ok"           // a reply, valid or not
+	CallRateLimited = "rate_limited" // 429
+	CallServerError = "server_error" // 5xx
+	CallTimeout     = "timeout"      // no reply within Config.Timeout
+	CallError       = "error"        // any other failure: 4xx, network
+)
 
 // Summarizer writes story summaries with a language model. It is safe for
 // concurrent use.
