@@ -5,6 +5,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/briefbot/briefbot/digest"
 )
 
 // Clean removes from plain text what is not the story and returns the rest,
@@ -31,7 +33,13 @@ import (
 // its end) and, where a story sentence could begin the same way, limited to
 // short lines or to lines that do not end like a sentence, so "The company
 // said it would share the data." and "Leave a reply by Friday or lose your
-// place, the notice said." are kept. Clean also collapses runs of whitespace inside a line, removes
+// place, the notice said." are kept.
+//
+// Clean also drops the sentences that are instructions planted for a
+// language model rather than news ("Ignore previous instructions and …",
+// "SYSTEM: …", chat-template tokens; see digest.Injected), so that no
+// summarizer reads or repeats them; a line that reads as one as a whole
+// goes whole. Clean also collapses runs of whitespace inside a line, removes
 // invisible characters, trims lines, and drops empty paragraphs and exact
 // repeats of an earlier short paragraph. Clean is idempotent and never makes its
 // input longer.
@@ -90,10 +98,44 @@ func Clean(text string) string {
 		if cleanIsJunk(line) {
 			continue
 		}
+		if line = cleanStripInjected(line); line == "" {
+			continue
+		}
 		kept = append(kept, line)
 	}
 	endPara()
 	return strings.Join(out, "\n\n")
+}
+
+// cleanStripInjected returns line without its sentences that are
+// injected instructions (digest.Injected), or "" when nothing is left or
+// the rest still reads as one.
+func cleanStripInjected(line string) string {
+	if !digest.Injected(line) {
+		return line
+	}
+	var kept []string
+	for _, s := range digest.Sentences(line) {
+		if !digest.Injected(s) {
+			kept = append(kept, s)
+		}
+	}
+	rest := strings.Join(kept, " ")
+	if digest.Injected(rest) {
+		return ""
+	}
+	return rest
+}
+
+// CleanTitle returns a feed's or an item's title, or "" when it is an
+// instruction planted for a language model rather than a title
+// (digest.Injected): an item then takes its title from its text, a feed
+// its outlet name from the source's name.
+func CleanTitle(title string) string {
+	if digest.Injected(title) {
+		return ""
+	}
+	return title
 }
 
 // cleanMaxRepeatWords is the longest paragraph, in words, dropped when it

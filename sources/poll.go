@@ -326,14 +326,14 @@ func (p *Poller) prepare(src digest.Source, feed *Feed, it Item, now time.Time) 
 		SourceID:   src.ID,
 		Outlet:     src.Name,
 		GUID:       it.GUID,
-		Title:      it.Title,
+		Title:      CleanTitle(it.Title),
 		Published:  it.Published,
 		Fetched:    now,
 		Updated:    now,
 		TextOrigin: digest.TextFromFeed,
 	}
-	if feed.Title != "" {
-		a.Outlet = feed.Title
+	if t := CleanTitle(feed.Title); t != "" {
+		a.Outlet = t
 	}
 	if it.Link != "" {
 		u, err := CanonicalURL(it.Link)
