@@ -74,6 +74,10 @@ type Config struct {
 	// (default 1s).
 	PollInterval time.Duration
 	Log          *slog.Logger
+	// OnStart, if not nil, is told when a job attempt starts: its kind
+	// and how long it waited since it was scheduled to run (its enqueue,
+	// or its retry time). It must be quick and safe for concurrent use.
+	OnStart func(kind string, wait time.Duration)
 }
 
 func (c Config) withDefaults() Config {
@@ -232,19 +236,19 @@ func (q *Queue) riverConfig(h Handler) *river.Config {
 		return time.Now().Add(min(d, cfg.MaxRetryDelay))
 	}
 	workers := river.NewWorkers()
-	river.AddWorker(workers, &worker[tickArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, _ tickArgs, _ int) error {
+	river.AddWorker(workers, &worker[tickArgs]{timeout: timeout(time.Minute), retry: backoff, onStart: cfg.OnStart, work: func(ctx context.Context, _ tickArgs, _ int) error {
 		return h.Tick(ctx, q)
 	}})
-	river.AddWorker(workers, &worker[pollArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a pollArgs, _ int) error {
+	river.AddWorker(workers, &worker[pollArgs]{timeout: timeout(5 * time.Minute), retry: backoff, onStart: cfg.OnStart, work: func(ctx context.Context, a pollArgs, _ int) error {
 		return h.Poll(ctx, a.PollJob, q)
 	}})
-	river.AddWorker(workers, &worker[buildArgs]{timeout: timeout(5 * time.Minute), retry: backoff, work: func(ctx context.Context, a buildArgs, _ int) error {
+	river.AddWorker(workers, &worker[buildArgs]{timeout: timeout(5 * time.Minute), retry: backoff, onStart: cfg.OnStart, work: func(ctx context.Context, a buildArgs, _ int) error {
 		return h.Build(ctx, a.BuildJob, q)
 	}})
-	river.AddWorker(workers, &worker[deliverArgs]{timeout: timeout(2 * time.Minute), retry: backoff, work: func(ctx context.Context, a deliverArgs, attempt int) error {
+	river.AddWorker(workers, &worker[deliverArgs]{timeout: timeout(2 * time.Minute), retry: backoff, onStart: cfg.OnStart, work: func(ctx context.Context, a deliverArgs, attempt int) error {
 		return h.Deliver(ctx, a.DeliverJob, attempt)
 	}})
-	river.AddWorker(workers, &worker[noticeArgs]{timeout: timeout(time.Minute), retry: backoff, work: func(ctx context.Context, a noticeArgs, attempt int) error {
+	river.AddWorker(workers, &worker[noticeArgs]{timeout: timeout(time.Minute), retry: backoff, onStart: cfg.OnStart, work: func(ctx context.Context, a noticeArgs, attempt int) error {
 		return h.Notice(ctx, a.NoticeJob, attempt)
 	}})
 	tick := river.NewPeriodicJob(river.PeriodicInterval(cfg.Tick), func() (river.JobArgs, *river.InsertOpts) {
@@ -412,6 +416,7 @@ type worker[T river.JobArgs] struct {
 	timeout time.Duration
 	retry   func(attempt int) time.Time
 	work    func(ctx context.Context, args T, attempt int) error
+	onStart func(kind string, wait time.Duration) // Config.OnStart
 }
 
 func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
@@ -419,6 +424,9 @@ func (w *worker[T]) Timeout(*river.Job[T]) time.Duration { return w.timeout }
 func (w *worker[T]) NextRetry(j *river.Job[T]) time.Time { return w.retry(j.Attempt) }
 
 func (w *worker[T]) Work(ctx context.Context, j *river.Job[T]) error {
+	if w.onStart != nil && j.AttemptedAt != nil {
+		w.onStart(j.Kind, max(0, j.AttemptedAt.Sub(j.ScheduledAt)))
+	}
 	return w.work(ctx, j.Args, j.Attempt)
 }
 
