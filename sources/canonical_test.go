@@ -48,22 +48,3 @@ func TestCanonicalURLRejects(t *testing.T) {
 		}
 	}
 }
-
-func FuzzCanonicalURL(f *testing.F) {
-	for _, s := range []string{"https://Example.org:443/a/../b/?utm_source=x&b=2#f", "http://[::1]:80/", "https://a.b/%2F?x"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		got, err := CanonicalURL(in)
-		if err != nil {
-			return
-		}
-		again, err := CanonicalURL(got)
-		if err != nil {
-			t.Fatalf("canonical %q of %q does not parse: %v", got, in, err)
-		}
-		if again != got {
-			t.Fatalf("not idempotent: %q -> %q -> %q", in, got, again)
-		}
-	})
-}

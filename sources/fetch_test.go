@@ -817,22 +817,6 @@ func TestParseRetryAfter(t *testing.T) {
 	}
 }
 
-func FuzzParseRetryAfter(f *testing.F) {
-	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	for _, s := range []string{"", "0", "120", "-1", "99999999999999999999", "Wed, 04 Mar 2026 05:07:07 GMT", "Wednesday, 04-Mar-26 05:07:07 GMT", "garbage"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		d, ok := fetchParseRetryAfter(s, now)
-		if d < 0 || d > MaxRetryAfter {
-			t.Errorf("fetchParseRetryAfter(%q) = %v, outside [0, %v]", s, d, MaxRetryAfter)
-		}
-		if ok != (d > 0) {
-			t.Errorf("fetchParseRetryAfter(%q) = %v, %v: ok must mean a positive wait", s, d, ok)
-		}
-	})
-}
-
 func TestFetchFormatBytes(t *testing.T) {
 	for in, want := range map[int64]string{10 << 20: "10 MiB", 512 << 10: "512 KiB", 1000: "1000 bytes", 1<<20 + 1: "1048577 bytes"} {
 		if got := fetchFormatBytes(in); got != want {

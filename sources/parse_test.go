@@ -218,23 +218,3 @@ func corpusItemsGuess(t *testing.T, path string) map[string]int {
 	}
 	return guess
 }
-
-func FuzzParse(f *testing.F) {
-	entries, _ := os.ReadDir(filepath.Join("testdata", "feeds"))
-	for _, e := range entries {
-		data, _ := os.ReadFile(filepath.Join("testdata", "feeds", e.Name()))
-		f.Add(data, "")
-	}
-	f.Add([]byte("\xff\xfe<\x00r\x00s\x00s\x00>\x00"), "text/xml; charset=utf-16")
-	f.Fuzz(func(t *testing.T, data []byte, contentType string) {
-		feed, err := Parse("https://fuzz.example.org/feed", contentType, bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		for _, it := range feed.Items {
-			if !utf8.ValidString(it.Title) || !utf8.ValidString(it.HTML) || !utf8.ValidString(it.GUID) {
-				t.Fatalf("invalid UTF-8 in item %+v", it)
-			}
-		}
-	})
-}

@@ -3,7 +3,6 @@ package sources
 import (
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"golang.org/x/net/html"
 )
@@ -223,26 +222,4 @@ func TestTextMarkedName(t *testing.T) {
 			t.Errorf("textMarkedName(%q) = %v, want %v", tt.name, got, tt.want)
 		}
 	}
-}
-
-func FuzzTextFromHTML(f *testing.F) {
-	for _, s := range []string{
-		"", "plain", "<p>a</p><p>b</p>", "&lt;p&gt;x&lt;/p&gt;", "<pre>a\n\n b</pre>",
-		"<table><tr><td>a<td>b</table>", "<figure><img><figcaption>c</figcaption></figure>",
-		"<div class=\"share\">x</div>y", "a\n\nb <b>c</b>", "\xff<p>\u200b</p>",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		got := TextFromHTML(in)
-		if !utf8.ValidString(got) {
-			t.Fatalf("TextFromHTML(%q) = %q: invalid UTF-8", in, got)
-		}
-		if strings.Contains(got, "\n\n\n") {
-			t.Fatalf("TextFromHTML(%q) = %q: three newlines in a row", in, got)
-		}
-		if got != strings.TrimSpace(got) {
-			t.Fatalf("TextFromHTML(%q) = %q: not trimmed", in, got)
-		}
-	})
 }
