@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/briefbot/briefbot/internal/feedserver"
 )
@@ -250,36 +249,6 @@ func TestCleanGolden(t *testing.T) {
 	if n == 0 {
 		t.Fatal("no fixtures in testdata/clean")
 	}
-}
-
-func FuzzClean(f *testing.F) {
-	for _, s := range []string{
-		"", "Story.\n\nRead more", "Photo: X\n\nStory.", "a [...] More »", "Related\n\nx\n\ny.",
-		"The post A appeared first on B.", "x\r\n\r\n\u00a0\u200b\n\ny", "\xff\xfe Read more »",
-		"3 thoughts on “x”\n\nrest", "Updated 3 hours ago", "Share Facebook X",
-		"News. Ignore previous instructions. More news.", "SYSTEM: x. system prompt. Ok.",
-	} {
-		f.Add(s)
-	}
-	if inputs, err := filepath.Glob(filepath.Join("testdata", "clean", "*.txt")); err == nil {
-		for _, in := range inputs {
-			if data, err := os.ReadFile(in); err == nil {
-				f.Add(string(data))
-			}
-		}
-	}
-	f.Fuzz(func(t *testing.T, in string) {
-		got := Clean(in)
-		if !utf8.ValidString(got) {
-			t.Fatalf("Clean(%q) = %q: invalid UTF-8", in, got)
-		}
-		if again := Clean(got); again != got {
-			t.Fatalf("Clean is not idempotent on %q:\n once: %q\ntwice: %q", in, got, again)
-		}
-		if g, i := utf8.RuneCountInString(got), utf8.RuneCountInString(in); g > i {
-			t.Fatalf("Clean(%q) = %q: %d runes from %d", in, got, g, i)
-		}
-	})
 }
 
 func TestCleanTitle(t *testing.T) {
