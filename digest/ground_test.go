@@ -92,14 +92,3 @@ func TestGroundFold(t *testing.T) {
 		t.Errorf("groundFold(decomposed) = %q, want %q", got, want)
 	}
 }
-
-func FuzzUngrounded(f *testing.F) {
-	f.Add(`Ri said "real progress" on 40% of 1,200.5 items`, groundSource)
-	f.Add("„Zitat hier“ sagte Merz, 3,5 Mio.", "Merz: 3,5")
-	f.Fuzz(func(t *testing.T, bullet, source string) {
-		Ungrounded(bullet, []string{source})
-		if got := Ungrounded(bullet, []string{bullet}); len(got) > 0 {
-			t.Errorf("Ungrounded(%q, itself) = %q, want none", bullet, got)
-		}
-	})
-}

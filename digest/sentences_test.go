@@ -126,27 +126,3 @@ func TestSentences(t *testing.T) {
 func sentenceNoSpace(s string) string {
 	return strings.Join(strings.Fields(s), "")
 }
-
-func FuzzSentences(f *testing.F) {
-	for _, s := range []string{
-		"",
-		"Mr. Smith went to Washington. He met the U.S. envoy at 10 a.m.",
-		"\"Quoted.\" Next… and ... then?! Yes.",
-		"anything.Thus 3.5 J. Smith\n\nPara two\nline",
-		"\xff\xfe. \x85 \u2028 x.Y",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, text string) {
-		got := Sentences(text)
-		// Nothing but white space is lost or reordered.
-		if a, b := sentenceNoSpace(text), sentenceNoSpace(strings.Join(got, "")); a != b {
-			t.Fatalf("Sentences(%q) = %q: non-space content changed", text, got)
-		}
-		for _, s := range got {
-			if s == "" || s != strings.Join(strings.Fields(s), " ") {
-				t.Fatalf("Sentences(%q): sentence %q is empty or not normalized", text, s)
-			}
-		}
-	})
-}
