@@ -234,7 +234,8 @@ func looksLikeURL(s string) bool {
 }
 
 // resolveLink makes ref absolute against base; it returns "" for empty,
-// unparsable or non-HTTP links.
+// unparsable or non-HTTP links and for links without a host ("http:",
+// "https:/path").
 func resolveLink(base *url.URL, ref string) string {
 	ref = strings.TrimSpace(validUTF8(ref))
 	if ref == "" {
@@ -247,7 +248,7 @@ func resolveLink(base *url.URL, ref string) string {
 	if base != nil {
 		u = base.ResolveReference(u)
 	}
-	if u.Scheme != "http" && u.Scheme != "https" {
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
 		return ""
 	}
 	return u.String()

@@ -64,7 +64,7 @@ func fuzzCheckLink(t *testing.T, what, link string) {
 	}
 	fuzzCheckText(t, what, link, true)
 	u, err := url.Parse(link)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" || u.Opaque != "" {
 		t.Fatalf("%s %q: not an absolute http(s) URL with a host (%v)", what, link, err)
 	}
 }
