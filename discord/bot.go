@@ -101,6 +101,10 @@ type Config struct {
 	// shard 0 registers the slash commands, so that replicas do not
 	// overwrite each other's.
 	ShardID, ShardCount int
+	// OnRateLimit, if not nil, is told of every 429 Discord answers a
+	// REST request with, and how long discordgo waits before it tries
+	// again. It must be quick and safe for concurrent use.
+	OnRateLimit func(wait time.Duration)
 }
 
 // maxShards bounds Config.ShardCount; Discord asks for about one shard
@@ -196,6 +200,15 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 	s.ShouldReconnectOnError = true
 	s.MaxRestRetries = 3
 	s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
+	if cfg.OnRateLimit != nil {
+		s.AddHandler(func(_ *discordgo.Session, rl *discordgo.RateLimit) {
+			var wait time.Duration
+			if rl.TooManyRequests != nil {
+				wait = rl.RetryAfter
+			}
+			cfg.OnRateLimit(wait)
+		})
+	}
 	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute), publicKey: key,
 		briefs: make(chan struct{}, cfg.MaxBriefs)}
 	return b, nil
@@ -355,6 +368,26 @@ func (b *Bot) ensureIDs(ctx context.Context) (appID, userID string, err error) {
 		b.appID = appID
 	}
 	return b.appID, b.userID, nil
+}
+
+// Connected reports whether Run's gateway session is up: READY or
+// RESUMED received and heartbeats going. It is false before Run
+// connects, while it reconnects, after it returns, and in HTTP
+// interactions mode. It never waits long: a session busy (re)connecting
+// counts as down.
+func (b *Bot) Connected() bool {
+	// Events are handled on goroutines of their own, in no set order, so
+	// the session's own flag is read rather than READY and Disconnect
+	// events counted. Open holds the session's lock while it dials.
+	for range 20 {
+		if b.session.TryRLock() {
+			up := b.session.DataReady
+			b.session.RUnlock()
+			return up
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return false
 }
 
 // Wait blocks until the interaction handlers in flight have returned.
