@@ -118,6 +118,14 @@ func (s *Store) JobsDB(ctx context.Context) (db *sql.DB, shared bool, err error)
 	return db, false, nil
 }
 
+// Ping checks that the database answers, for health checks.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlstore: ping: %w", err)
+	}
+	return nil
+}
+
 // Close closes the database. Calls in flight finish first.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
