@@ -124,38 +124,3 @@ func TestEstimateTokens(t *testing.T) {
 		t.Errorf("estimateTokens(3 Hangul) = %d, want 3", got)
 	}
 }
-
-// FuzzParseReply checks that the reply parser never panics and never
-// accepts a reply that breaks its limits.
-func FuzzParseReply(f *testing.F) {
-	f.Add(goodReply, "stop", uint8(3), uint8(3))
-	f.Add(`{"headline":"T","bullets":[{"text":"A.","citations":[7, "2", 1e3, -1]}]}`, "stop", uint8(3), uint8(1))
-	f.Add("```json\n{\"headline\":\"T\",\"bullets\":[]}\n```", "length", uint8(1), uint8(4))
-	f.Add(`{"headline":"T","bullets":[{"text":null,"citations":null}],"extra":{}}`, "", uint8(2), uint8(2))
-	f.Fuzz(func(t *testing.T, content, finish string, articles, maxBullets uint8) {
-		lim := limits{articles: int(articles), maxBullets: int(maxBullets), maxWords: 90}
-		r, err := parseReply(content, finish, lim)
-		if err != nil {
-			return
-		}
-		if finish == finishLength {
-			t.Fatal("accepted a truncated reply")
-		}
-		if r.Headline == "" || len(r.Bullets) == 0 || len(r.Bullets) > lim.maxBullets {
-			t.Fatalf("accepted headline %q with %d bullets (max %d)", r.Headline, len(r.Bullets), lim.maxBullets)
-		}
-		for _, b := range r.Bullets {
-			if b.Text == "" || len(strings.Fields(b.Text)) > maxBulletWords || len([]rune(b.Text)) > maxBulletChars {
-				t.Fatalf("accepted bullet %q", b.Text)
-			}
-			if len(b.Citations) == 0 {
-				t.Fatalf("accepted bullet %q without citations", b.Text)
-			}
-			for _, c := range b.Citations {
-				if c < 1 || c > lim.articles {
-					t.Fatalf("accepted citation %d of %d articles", c, lim.articles)
-				}
-			}
-		}
-	})
-}
