@@ -34,7 +34,7 @@ func CanonicalURL(raw string) (string, error) {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return "", fmt.Errorf("sources: bad URL %q: want http or https", raw)
 	}
-	host, port := strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), u.Port()
+	host, port := strings.TrimRight(strings.ToLower(u.Hostname()), "."), u.Port()
 	if host == "" {
 		return "", fmt.Errorf("sources: bad URL %q: no host", raw)
 	}
