@@ -1,0 +1,16 @@
+-- Language-model usage: the chat completion calls of each UTC day, per
+-- model, with the tokens the server reported (llm.Config.OnCall), so that
+-- `briefbot status` can show this month's spend. day is the UTC midnight
+-- starting the day, in Unix milliseconds. As SQLite's 0007.
+CREATE TABLE llm_usage (
+    day               BIGINT NOT NULL,
+    model             TEXT   COLLATE "C" NOT NULL,
+    calls             BIGINT NOT NULL DEFAULT 0 CHECK (calls >= 0),
+    failed_calls      BIGINT NOT NULL DEFAULT 0 CHECK (failed_calls >= 0),
+    prompt_tokens     BIGINT NOT NULL DEFAULT 0 CHECK (prompt_tokens >= 0),
+    completion_tokens BIGINT NOT NULL DEFAULT 0 CHECK (completion_tokens >= 0),
+    PRIMARY KEY (day, model)
+);
+
+-- RecentDeliveries: the last deliveries touched, newest first.
+CREATE INDEX deliveries_updated ON deliveries (updated_at);
