@@ -13,7 +13,8 @@ import (
 // Query limits: longer queries and queries with more words and phrases
 // are refused by ParseQuery.
 const (
-	// MaxQueryLength is the most characters (runes) a query may have.
+	// MaxQueryLength is the most characters (runes) a query may have,
+	// as written and in canonical form (Query.String).
 	MaxQueryLength = 500
 	// MaxQueryTerms is the most words and phrases a query may have.
 	MaxQueryTerms = 50
@@ -117,6 +118,11 @@ func ParseQuery(s string) (*Query, error) {
 		return nil, &QueryError{Query: s, Pos: -1, Msg: "a query needs at least one word or phrase to look for"}
 	}
 	q := &Query{root: root}
+	// The canonical form adds quotes and parentheses and may fold to more
+	// letters; it must parse too, as String promises.
+	if utf8.RuneCountInString(q.String()) > MaxQueryLength {
+		return nil, &QueryError{Query: s, Pos: -1, Msg: fmt.Sprintf("the query is longer than %d characters written in full (with quotes and parentheses)", MaxQueryLength)}
+	}
 	seen := make(map[string]bool)
 	q.root.walkPositive(func(t *queryNode) {
 		term := strings.Join(t.words, " ")
