@@ -203,7 +203,7 @@ func (a *app) briefOptions(cfg *Config, f briefFlags) digest.BriefOptions {
 func (a *app) builder(cfg *Config, cache digest.SummaryCache, log *slog.Logger) (*digest.Builder, error) {
 	b := &digest.Builder{Extractive: digest.NewExtractive(), Now: a.now, Log: log}
 	if cfg.LLMEnabled() {
-		s, err := newLLM(cfg, cache, log)
+		s, err := newLLM(cfg, cache, log, a.onLLMCall)
 		if err != nil {
 			return nil, err
 		}

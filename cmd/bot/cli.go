@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/sources"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
@@ -26,6 +27,9 @@ type app struct {
 	logLevel       string
 	logFormat      string
 	now            func() time.Time
+	// onLLMCall, when set, is told of every language model request
+	// (briefbot run's metrics).
+	onLLMCall func(llm.Call)
 }
 
 func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now func() time.Time) *cobra.Command {

@@ -10,8 +10,8 @@ import (
 
 // newLLM builds the language-model summarizer from the config: prompts
 // (embedded, or overridden from llm.prompts_dir), the summary cache, and
-// the endpoint settings. cache may be nil.
-func newLLM(cfg *Config, cache digest.SummaryCache, log *slog.Logger) (*llm.Summarizer, error) {
+// the endpoint settings. cache and onCall may be nil.
+func newLLM(cfg *Config, cache digest.SummaryCache, log *slog.Logger, onCall func(llm.Call)) (*llm.Summarizer, error) {
 	ps := prompts.Default()
 	if cfg.LLM.PromptsDir != "" {
 		var err error
@@ -24,5 +24,6 @@ func newLLM(cfg *Config, cache digest.SummaryCache, log *slog.Logger) (*llm.Summ
 		APIKey:  cfg.OpenAIKey,
 		Model:   cfg.LLM.Model,
 		Timeout: cfg.LLM.timeout,
+		OnCall:  onCall,
 	}, ps, cache, log), nil
 }
