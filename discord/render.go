@@ -3,6 +3,7 @@ package discord
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 	"unicode"
@@ -72,9 +73,12 @@ const (
 // Messages split between stories, never inside one. A story too big for
 // one embed drops its last bullets or sources and says how many; a bullet
 // or title too long for its field is cut at a word boundary with "…". All
-// text from feeds and the model is escaped, so it cannot format, mention,
-// or link: the only links are the story's own http(s) article URLs and the
-// only timestamps are the renderer's own.
+// text from feeds and the model is cleaned of invisible characters,
+// defused (web addresses, invites and mention syntax rewritten, so that
+// not even their text is left; see renderDefuse) and escaped, so it cannot
+// format, mention, or link: the only links are the story's own http(s)
+// article URLs (never an invite) and the only timestamps are the
+// renderer's own.
 //
 // now stamps the header embed and caps article times that lie in the
 // future. Render is deterministic: the same briefing and now give the same
@@ -485,7 +489,8 @@ func renderEmbedLen(e *discordgo.MessageEmbed) int {
 
 // renderLinkURL returns raw as a link target, or false when it must not
 // be linked: only absolute http(s) URLs with a host and no user info, at
-// most renderMaxURL characters once escaped. Characters that could end a
+// most renderMaxURL characters once escaped, and never a Discord invite
+// (renderIsInvite), even as an article's own URL. Characters that could end a
 // masked link early or break out of its <…> (spaces, < > ( ) [ ] \ ` "
 // and the like) and non-ASCII bytes are percent-encoded.
 func renderLinkURL(raw string) (string, bool) {
@@ -495,7 +500,7 @@ func renderLinkURL(raw string) (string, bool) {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		strings.ContainsAny(u.Host, "[]") || !strings.HasPrefix(strings.ToLower(raw), u.Scheme+"://") {
+		strings.ContainsAny(u.Host, "[]") || !strings.HasPrefix(strings.ToLower(raw), u.Scheme+"://") || renderIsInvite(u) {
 		return "", false
 	}
 	const hex = "0123456789ABCDEF"
@@ -519,52 +524,206 @@ func renderLinkURL(raw string) (string, bool) {
 	return s, true
 }
 
+// renderIsInvite reports whether u is a Discord invite, gift or server
+// template, which Discord shows as a card to join or claim.
+func renderIsInvite(u *url.URL) bool {
+	host := strings.TrimPrefix(strings.TrimSuffix(strings.ToLower(u.Hostname()), "."), "www.")
+	switch host {
+	case "discord.gg", "discord.gift", "discord.new", "dsc.gg":
+		return true
+	case "discord.com", "discordapp.com", "canary.discord.com", "ptb.discord.com":
+		p := strings.ToLower(u.EscapedPath())
+		return strings.HasPrefix(p, "/invite/") || strings.HasPrefix(p, "/gifts/") || strings.HasPrefix(p, "/template/")
+	}
+	return false
+}
+
 // renderInline cleans and escapes outside text for one line of markdown
 // (see renderClean and renderEscapeUnits) and cuts it to limit characters.
 func renderInline(s string, lineStart bool, limit int) string {
 	return renderCut(renderEscapeUnits(renderClean(s, limit+2), lineStart), limit)
 }
 
-// renderClean makes outside text safe to measure and escape: invalid
-// UTF-8 becomes U+FFFD, control, bidirectional-override and zero-width
-// space characters are dropped, and runs of white space (new lines
-// included) become one space, so outside text never starts a line. It
-// keeps at most limit characters: escaping never shortens text, so text cut
-// to limit+2 characters is still cut, and escaped the same, by renderCut
-// to limit. This bounds the work on huge input.
+// renderClean makes outside text safe to measure and escape: it strips
+// what cannot be seen (renderStrip) and defuses what Discord would turn
+// into a mention or a link (renderDefuse). It keeps at least limit
+// characters of s, or all of it, and not many more: escaping never
+// shortens text, so text cleaned to limit+2 characters is still cut, and
+// escaped the same, by renderCut to limit. This bounds the work on huge
+// input.
 func renderClean(s string, limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	for window := limit; ; window *= 2 {
+		stripped, cut := renderStrip(s, window)
+		d := renderDefuse(stripped)
+		// A removed link shortens the text; take more of s to fill it.
+		if !cut || utf8.RuneCountInString(d) >= limit || window >= len(s) {
+			return d
+		}
+	}
+}
+
+// renderStrip keeps at most limit characters of s, and reports whether it
+// had to cut: invalid UTF-8 becomes U+FFFD; control characters and
+// invisible format characters (zero-width spaces, joiners and non-joiners,
+// word joiners, soft hyphens, bidirectional controls, byte order marks)
+// are dropped, except a zero-width joiner or non-joiner between two
+// non-ASCII characters (emoji sequences, Persian, Indic scripts) and the
+// tags of an emoji flag; and runs of white space (new lines included)
+// become one space, so outside text never starts a line.
+func renderStrip(s string, limit int) (string, bool) {
 	var sb strings.Builder
 	space, n := false, 0
-	for _, r := range s {
+	var prev rune // the last rune written
+	for i, r := range s {
 		if n >= limit {
-			break
+			return sb.String(), true
 		}
 		switch {
 		case unicode.IsSpace(r):
 			space = sb.Len() > 0
 			continue
-		case unicode.IsControl(r), renderIsBidi(r), r == '\u200b', r == '\ufeff':
+		case r == '\u200c' || r == '\u200d':
+			next, _ := utf8.DecodeRuneInString(s[i+utf8.RuneLen(r):])
+			if space || prev < utf8.RuneSelf || next < utf8.RuneSelf || unicode.IsSpace(next) || unicode.Is(unicode.Cf, next) {
+				continue
+			}
+		case '\U000E0020' <= r && r <= '\U000E007F':
+			if prev != '\U0001F3F4' && (prev < '\U000E0020' || prev > '\U000E007F') {
+				continue
+			}
+		case unicode.IsControl(r), unicode.Is(unicode.Cf, r):
 			continue
 		}
 		if space {
 			sb.WriteByte(' ')
 			space = false
 			if n++; n >= limit {
-				break
+				return sb.String(), true
 			}
 		}
 		sb.WriteRune(r)
+		prev = r
 		n++
 	}
-	return sb.String()
+	return sb.String(), false
 }
 
-// renderIsBidi reports the invisible bidirectional formatting characters,
-// which can make text read differently from what it is.
-func renderIsBidi(r rune) bool {
-	return r == '\u061c' || r == '\u200e' || r == '\u200f' ||
-		('\u202a' <= r && r <= '\u202e') || ('\u2066' <= r && r <= '\u2069')
+// renderDefuse rewrites, in stripped outside text, what Discord would
+// make a mention or a link, so that none is left even to read:
+//   - web addresses (anything with a scheme such as https:// or hxxps://,
+//     www. addresses, a domain or IP address followed by a path, so
+//     invites such as discord.gg/x too) become "(link removed)": the only
+//     links of a briefing are its own citations;
+//   - <@id> and <@!id> become "@user", <@&id> "@role", <#id> "#channel",
+//     </name:id> "/name" and <:name:id> custom emoji ":name:";
+//   - the at sign (also its full-width and small forms) before "everyone"
+//     or "here", in any case and in look-alike letters, is dropped.
+func renderDefuse(s string) string {
+	// Each rewrite needs a character that most text lacks.
+	if strings.ContainsAny(s, "/.") {
+		s = renderDefuseAddresses(s)
+	}
+	if strings.Contains(s, "<") {
+		s = renderSyntaxRE.ReplaceAllStringFunc(s, renderSyntax)
+	}
+	if !strings.ContainsAny(s, "@＠﹫") {
+		return s
+	}
+	return renderMassRE.ReplaceAllStringFunc(s, func(m string) string {
+		word := strings.TrimLeft(m, "@＠﹫")
+		if sk := digest.Skeleton(word); strings.HasPrefix(sk, "everyone") || strings.HasPrefix(sk, "here") {
+			return word
+		}
+		return m
+	})
 }
+
+// renderDefuseAddresses replaces the web addresses in stripped text
+// (words are separated by single spaces) with "(link removed)", keeping
+// the text before an address's scheme and the punctuation that only ends
+// the sentence after it.
+func renderDefuseAddresses(s string) string {
+	words := strings.Split(s, " ")
+	changed := false
+	for i, w := range words {
+		start, ok := renderAddressStart(w)
+		if !ok {
+			continue
+		}
+		end := len(strings.TrimRightFunc(w, func(r rune) bool { return strings.ContainsRune(".,;:!?)]}'\"»”’", r) }))
+		if end <= start {
+			end = len(w)
+		}
+		words[i] = w[:start] + "(link removed)" + w[end:]
+		changed = true
+	}
+	if !changed {
+		return s
+	}
+	return strings.Join(words, " ")
+}
+
+// renderAddressStart reports whether a word holds a web address, and
+// where in the word it starts: a scheme and "://" (any scheme, so
+// "hxxps://" too), www., or a domain name or IPv4 address followed by a
+// path ("discord.gg/x", "evil.example/login"). A bare domain name
+// ("Amazon.com") is not an address: Discord does not link it.
+func renderAddressStart(w string) (int, bool) {
+	if i := strings.Index(w, "://"); i >= 0 {
+		start := i
+		for start > 0 {
+			r, size := utf8.DecodeLastRuneInString(w[:start])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '+' && r != '.' && r != '-' {
+				break
+			}
+			start -= size
+		}
+		if start < i || i+3 < len(w) {
+			if start > 0 && w[start-1] == '<' {
+				start--
+			}
+			return start, true
+		}
+	}
+	core := strings.TrimLeft(w, "([{<\"'«“‘")
+	lead := len(w) - len(core)
+	if len(core) > 4 && strings.EqualFold(core[:4], "www.") {
+		return lead, true
+	}
+	if strings.Contains(core, "/") && renderDomainPathRE.MatchString(core) {
+		return lead, true
+	}
+	return 0, false
+}
+
+// renderSyntax rewrites one match of renderSyntaxRE.
+func renderSyntax(m string) string {
+	switch sub := renderSyntaxRE.FindStringSubmatch(m); {
+	case sub[1] != "":
+		return "/" + sub[1]
+	case sub[2] != "":
+		return ":" + sub[2] + ":"
+	case strings.HasPrefix(m, "<@&"):
+		return "@role"
+	case strings.HasPrefix(m, "<#"):
+		return "#channel"
+	}
+	return "@user"
+}
+
+var (
+	// renderDomainPathRE matches a domain name or IPv4 address, perhaps
+	// with a port, followed by a path.
+	renderDomainPathRE = regexp.MustCompile(`^(?:[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}|\d{1,3}(?:\.\d{1,3}){3})(?::\d+)?/`)
+	// renderSyntaxRE matches Discord's mention, command and custom emoji
+	// syntax: </name:id> captures the command, <:name:id> the emoji.
+	renderSyntaxRE = regexp.MustCompile(`</([-_\p{L}\p{N}]{1,32}(?: [-_\p{L}\p{N}]{1,32}){0,2}):\d+>|<a?:([\w~]{1,32}):\d+>|<@[!&]?\d+>|<#\d+>`)
+	// renderMassRE matches at signs before a word.
+	renderMassRE = regexp.MustCompile(`[@＠﹫]+\pL+`)
+)
 
 // renderEscapeUnits escapes cleaned outside text for Discord markdown and
 // returns it as units, one per input rune, so that cutting between units

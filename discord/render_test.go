@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
@@ -109,6 +110,7 @@ func renderHostileBriefing() digest.Briefing {
 		{ID: "h1a", Outlet: "@everyone News", Title: "**Breaking** <@123> [click](https://evil.example) ||spoiler||", URL: "https://good.example/a(1)?q=<x>&r=a b", Published: renderT0},
 		{ID: "h1b", Outlet: "Script", Title: "javascript link", URL: "javascript:alert(1)", Published: renderT0.Add(time.Hour)},
 		{ID: "h1c", Outlet: "Future <#42>", Title: "# Not a heading", URL: "https://good.example/future", Published: renderT0.Add(48 * time.Hour)},
+		{ID: "h1d", Outlet: "Invite", Title: "Join discord.gg/raid or @\u0435veryone\u202e \uff20here", URL: "https://discord.gg/raid", Published: renderT0},
 	}}
 	return digest.Briefing{
 		Query: "# everyone OR @here", From: renderT0.Add(-24 * time.Hour), To: renderT0,
@@ -196,7 +198,7 @@ func TestRenderGolden(t *testing.T) {
 func TestRenderHostile(t *testing.T) {
 	msgs := Render(renderHostileBriefing(), renderT0)
 	all := renderAllText(msgs)
-	for _, bad := range []string{"@everyone", "@here", "<@123>", "<@&456>", "<#789>", "<#42>", "<t:0:R>", "<t:1:R>", "](https://evil", "(<https://evil", "javascript:", "\n>", "\n#", "\n-"} {
+	for _, bad := range []string{"@everyone", "@here", "<@123>", "<@&456>", "<#789>", "<#42>", "<t:0:R>", "<t:1:R>", "](https://evil", "(<https://evil", "javascript:", "\n>", "\n#", "\n-", "evil.example", "discord.gg"} {
 		if strings.Contains(all, bad) {
 			t.Errorf("rendered text contains %q", bad)
 		}
@@ -219,8 +221,8 @@ func TestRenderHostile(t *testing.T) {
 	if !ok || !strings.HasPrefix(renderHostileBriefing().Stories[0].Bullets[2].Text, cut+" ") {
 		t.Errorf("long bullet not cut at a word with …: %q", lines[2][max(0, len(lines[2])-80):])
 	}
-	if !strings.HasPrefix(lines[0], `• Click \[here\]\(https\://evil.example/phish\) now, @`+"\u200b"+`everyone`) {
-		t.Errorf("fake link not inert: %q", lines[0])
+	if want := `• Click \[here\]\(\(link removed\)\) now, everyone and here, @` + "\u200b" + `user @` + "\u200b" + `role #channel <` + "\u200b" + `t:1:R>`; !strings.HasPrefix(lines[0], want) {
+		t.Errorf("fake link and mentions not defused:\n got %q\nwant %q…", lines[0], want)
 	}
 	// Citations: only the first article (linked once) and the second
 	// (javascript: URL, not linked); 7 and -1 are not articles.
@@ -316,8 +318,17 @@ func TestRenderClean(t *testing.T) {
 		want  string
 	}{
 		{"  a\n\n b\t c ", 100, "a b c"},
-		{"@\u200beveryone", 100, "@everyone"},
+		{"@\u200beveryone", 100, "everyone"},
 		{"a\u202eb\u0000c", 100, "abc"},
+		{"a\u2066b\u2069\u200e\u200f\u061cc", 100, "abc"},
+		{"cele\u00adbrated by mem\u200cbers, chair\u200dman, four\u180e, wo\u2060rd\ufeff", 100, "celebrated by members, chairman, four, word"},
+		{"👨\u200d👩\u200d👧 ok", 100, "👨\u200d👩\u200d👧 ok"},
+		{"می\u200cخواهم", 100, "می\u200cخواهم"},
+		{"🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F flag", 100, "🏴\U000E0067\U000E0062\U000E0073\U000E0063\U000E0074\U000E007F flag"},
+		{"stray\U000E0067 tag", 100, "stray tag"},
+		{"\u200d@\u200deveryone\u200d", 100, "everyone"},
+		// A removed address leaves room for more text.
+		{"see https://evil.example/" + strings.Repeat("x", 400) + " and then the rest of the title", 30, "see (link removed) and then the rest of the title"},
 		{"bad \xff utf8", 100, "bad \ufffd utf8"},
 		{"ab  cd ef", 3, "ab "},
 		{"ab  cd ef", 4, "ab c"},
@@ -376,6 +387,12 @@ func TestRenderLinkURL(t *testing.T) {
 		{"https:///path", "", false},
 		{"", "", false},
 		{"https://a.example/" + strings.Repeat("x", renderMaxURL), "", false},
+		{"https://discord.gg/raid", "", false},
+		{"https://www.Discord.GG./raid", "", false},
+		{"https://discord.com/invite/x", "", false},
+		{"https://discordapp.com/invite/x", "", false},
+		{"https://discord.gift/FREE", "", false},
+		{"https://discord.com/channels/1/2", "https://discord.com/channels/1/2", true},
 	}
 	for _, tt := range tests {
 		got, ok := renderLinkURL(tt.in)
@@ -422,6 +439,8 @@ var renderWords = []string{
 	"*bold*", "__under__", "~~gone~~", "`code`", "||spoiler||", "\\", "@everyone", "@here",
 	"<@123>", "<@&456>", "<#789>", "<t:0:R>", "[x](https://evil.example)", "https://evil.example/bare",
 	"<https://evil.example>", "(aside)", "café", "漢字", "👍🏽", "🇰🇷", "ok:", "://",
+	"discord.gg/raid", "www.evil.example", "evil.example/x", "@\u200beveryone", "@\u0435veryone", "\uff20here", "@@here",
+	"<\u200b@&456>", "</brief:1>", "<:pepe:123>", "\u202e", "\u2066", "\u200d", "\u00ad", "👨\u200d👩",
 }
 
 // renderRandomText returns n random words joined by single spaces.
@@ -508,6 +527,9 @@ func FuzzRender(f *testing.F) {
 	f.Add("Talks resume", "Envoys met [x](https://evil) @everyone <@1>", "Wire", "Title *", "https://a.example/x", 3)
 	f.Add(strings.Repeat("long ", 80), strings.Repeat("word ", 1000), "@here", "<t:0:R>", "javascript:x", 12)
 	f.Add("", "", "", "", "", 0)
+	f.Add("@\u200beveryone \uff20here @\u0435veryone", "join discord.gg/x or www.evil.example or 10.0.0.1/x", "<\u200b@&1> </brief:1>",
+		"\u202eevil\u2066 chair\u200dman 👨\u200d👩", "https://discord.gg/raid", 2)
+	f.Add("hxxps://evil[.]example", "<https://evil.example/a>.", "@@here", "<:pepe:123> <a:x:1>", "https://a.example/x", 1)
 	f.Fuzz(func(t *testing.T, headline, bullet, outlet, title, link string, n int) {
 		n = max(0, min(n, 15))
 		b := digest.Briefing{Topic: headline, Lede: bullet, Summarizer: digest.SummarizerLLM, Model: outlet,
@@ -564,6 +586,42 @@ var (
 	// renderSourceRE matches the start of a source line.
 	renderSourceRE = regexp.MustCompile(`^\\\[(\d+)\\\] `)
 )
+
+// renderAddressRE matches a web address: a scheme, www., or a domain
+// name or IPv4 address followed by a path.
+var renderAddressRE = regexp.MustCompile(`(?i)[\p{L}\p{N}+.-]+://\S|\bwww\.[\p{L}\p{N}-]|\b[\p{L}\p{N}-]+(?:\.[\p{L}\p{N}-]+)*\.\p{L}{2,}(?::\d+)?/|\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?/`)
+
+// renderMentionRE matches, in folded text, what Discord would make a
+// mention.
+var renderMentionRE = regexp.MustCompile(`@(?:everyone|here)|<@[!&]?\d+>|<#\d+>|</[^\s<>:]+:\d+>`)
+
+// renderCheckInvisible reports invisible characters in rendered text:
+// only the zero-width space that escapes @ and <, joiners inside emoji
+// and non-Latin words, and the tags of an emoji flag may be there.
+func renderCheckInvisible(all string) []error {
+	var errs []error
+	rs := []rune(all)
+	for i, r := range rs {
+		if r == '\n' || !(unicode.IsControl(r) || unicode.Is(unicode.Cf, r)) {
+			continue
+		}
+		prev, next := rune(0), rune(0)
+		if i > 0 {
+			prev = rs[i-1]
+		}
+		if i+1 < len(rs) {
+			next = rs[i+1]
+		}
+		switch {
+		case r == '\u200b' && (prev == '@' || prev == '<'):
+		case (r == '\u200d' || r == '\u200c') && prev >= utf8.RuneSelf && next >= utf8.RuneSelf:
+		case r >= 0xE0020 && r <= 0xE007F && (prev == 0x1F3F4 || prev >= 0xE0020 && prev <= 0xE007F):
+		default:
+			errs = append(errs, fmt.Errorf("invisible U+%04X in %q", r, string(rs[max(0, i-20):min(len(rs), i+20)])))
+		}
+	}
+	return errs
+}
 
 // renderUnescape undoes renderEscapeUnits.
 func renderUnescape(s string) string {
@@ -640,6 +698,16 @@ func renderCheck(b digest.Briefing, msgs []Message) []error {
 	if strings.Contains(all, "@everyone") || strings.Contains(all, "@here") {
 		errf("raw @everyone or @here")
 	}
+	// As a reader sees it, with look-alike letters folded: no mention
+	// and no web address but the targets of the renderer's own links.
+	seen := renderUnescape(renderOwnRE.ReplaceAllString(all, ""))
+	if m := renderMentionRE.FindString(digest.Skeleton(seen)); m != "" {
+		errf("mention %q in %q", m, seen)
+	}
+	if m := renderAddressRE.FindString(seen); m != "" {
+		errf("web address %q in %q", m, seen)
+	}
+	errs = append(errs, renderCheckInvisible(all)...)
 	for i, r := range strings.Split(renderOwnRE.ReplaceAllString(all, ""), "<") {
 		if i > 0 && !strings.HasPrefix(r, "\u200b") {
 			errf("live < in %q", r[:min(len(r), 40)])
