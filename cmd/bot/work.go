@@ -41,6 +41,8 @@ type work struct {
 	bot    *discord.Bot
 	now    func() time.Time
 	log    *slog.Logger
+	// metrics counts polls, briefings and deliveries; nil counts nothing.
+	metrics *metrics
 }
 
 var _ jobs.Handler = (*work)(nil)
@@ -159,7 +161,9 @@ func (w *work) Poll(ctx context.Context, j digest.PollJob, q digest.Queue) error
 		default:
 			w.log.Debug("polled", "source", src.Name, "status", res.Status, "article_count", res.New)
 		}
-		if after, err = w.store.SourceByID(ctx, src.ID); err != nil {
+		after, err = w.store.SourceByID(ctx, src.ID)
+		w.metrics.poll(res, err == nil && after.State.Disabled)
+		if err != nil {
 			return err
 		}
 		if !after.State.Disabled && after.State.NextPoll.Equal(j.Due) {
@@ -302,10 +306,15 @@ func (w *work) buildOne(ctx context.Context, j digest.BuildJob, q digest.Queue, 
 		if err != nil {
 			return err
 		}
+		w.metrics.briefing(triggerSchedule, br)
 		written[memo] = br
 	}
-	if _, _, err := w.bot.Record(ctx, sub, j.Slot, br); err != nil {
+	d, existed, err := w.bot.Record(ctx, sub, j.Slot, br)
+	if err != nil {
 		return err
+	}
+	if !existed && d.State == digest.DeliveryDone {
+		w.metrics.delivery(deliverySkipped) // nothing new, and silence asked for
 	}
 	return q.EnqueueDeliver(ctx, digest.DeliverJob{SubscriptionID: sub.ID, Slot: j.Slot})
 }
@@ -316,9 +325,13 @@ func (w *work) failSlot(ctx context.Context, sub digest.Subscription, slot time.
 	now := w.now()
 	key := slotKey(sub, slot)
 	w.log.Error("slot given up", "subscription", sub.ID, "delivery", key, "error", reason)
-	if _, _, err := w.store.StartDelivery(ctx, digest.Delivery{Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
-		State: digest.DeliveryFailed, Error: reason, CreatedAt: now, UpdatedAt: now}); err != nil {
+	_, existed, err := w.store.StartDelivery(ctx, digest.Delivery{Key: key, SubscriptionID: sub.ID, ChannelID: sub.ChannelID, Slot: slot,
+		State: digest.DeliveryFailed, Error: reason, CreatedAt: now, UpdatedAt: now})
+	switch {
+	case err != nil:
 		w.log.Error("record failed slot", "delivery", key, "error", err)
+	case !existed:
+		w.metrics.delivery(deliveryFailed)
 	}
 }
 
@@ -362,12 +375,39 @@ func (w *work) Deliver(ctx context.Context, j digest.DeliverJob, attempt int) er
 	case late > max(w.cfg.Schedule.catchUpWindow, schedule.LateAfter):
 		return w.giveUp(ctx, key, fmt.Sprintf("not posted within %s of its slot", w.cfg.Schedule.catchUpWindow))
 	}
+	pending := w.metrics != nil && w.pending(ctx, key)
+	late := w.now().Sub(j.Slot) > schedule.LateAfter // as Post decides it
 	err = w.bot.Post(ctx, sub, j.Slot)
 	if errors.Is(err, digest.ErrNotFound) {
 		w.log.Error("delivery job without a recorded delivery", "subscription", sub.ID, "slot", j.Slot)
 		return nil
 	}
+	if err == nil && pending {
+		w.countDelivery(ctx, key, late)
+	}
 	return err
+}
+
+// pending reports whether a delivery is recorded and not finished, so
+// that only the Post that finishes it counts it.
+func (w *work) pending(ctx context.Context, key string) bool {
+	d, err := w.store.Delivery(ctx, key)
+	return err == nil && d.State == digest.DeliveryPending
+}
+
+// countDelivery counts how a delivery that was pending has ended.
+func (w *work) countDelivery(ctx context.Context, key string, late bool) {
+	d, err := w.store.Delivery(ctx, key)
+	switch {
+	case err != nil:
+		w.log.Warn("metrics: read delivery", "delivery", key, "error", err)
+	case d.State == digest.DeliveryDone && late:
+		w.metrics.delivery(deliveryLate)
+	case d.State == digest.DeliveryDone:
+		w.metrics.delivery(deliveryPosted)
+	case d.State == digest.DeliveryFailed:
+		w.metrics.delivery(deliveryFailed)
+	}
 }
 
 // giveUp marks a pending delivery failed with a reason.
@@ -382,7 +422,11 @@ func (w *work) giveUp(ctx context.Context, key, reason string) error {
 		return nil
 	}
 	w.log.Warn("delivery given up", "delivery", key, "error", reason)
-	return w.store.FinishDelivery(ctx, key, digest.DeliveryFailed, reason)
+	if err := w.store.FinishDelivery(ctx, key, digest.DeliveryFailed, reason); err != nil {
+		return err
+	}
+	w.metrics.delivery(deliveryFailed)
+	return nil
 }
 
 // Notice posts a notice.
