@@ -45,7 +45,7 @@ func Skeleton(s string) string {
 // skeletonMap maps characters that look like ASCII ones to them: the
 // Cyrillic and Greek letters of Unicode's confusables list that are
 // indistinguishable from Latin letters in common fonts, and look-alikes
-// of the punctuation that mentions and links are made of.
+// of the at sign, dot and slash that mentions and addresses are made of.
 var skeletonMap = map[rune]rune{
 	'а': 'a', 'в': 'b', 'е': 'e', 'ё': 'e', 'і': 'i', 'ї': 'i', 'ј': 'j', 'к': 'k', 'м': 'm', 'н': 'h', 'о': 'o',
 	'р': 'p', 'с': 'c', 'т': 't', 'у': 'y', 'х': 'x', 'ѕ': 's', 'һ': 'h', 'ԁ': 'd', 'ԛ': 'q', 'ԝ': 'w', 'ո': 'n', 'ս': 'u',
@@ -54,8 +54,7 @@ var skeletonMap = map[rune]rune{
 	'α': 'a', 'β': 'b', 'ε': 'e', 'ι': 'i', 'κ': 'k', 'ν': 'v', 'ο': 'o', 'ρ': 'p', 'τ': 't', 'υ': 'u', 'χ': 'x',
 	'Α': 'a', 'Β': 'b', 'Ε': 'e', 'Ζ': 'z', 'Η': 'h', 'Ι': 'i', 'Κ': 'k', 'Μ': 'm', 'Ν': 'n', 'Ο': 'o', 'Ρ': 'p',
 	'Τ': 't', 'Υ': 'y', 'Χ': 'x',
-	'﹫': '@', '＠': '@', '․': '.', '﹒': '.', '。': '.', '｡': '.', '⁄': '/', '∕': '/', '⧸': '/', '﹤': '<', '﹥': '>',
-	'‹': '<', '›': '>', '∶': ':', '꞉': ':', 'ː': ':',
+	'﹫': '@', '＠': '@', '․': '.', '﹒': '.', '。': '.', '｡': '.', '⁄': '/', '∕': '/', '⧸': '/',
 }
 
 // Injected reports whether s reads as an instruction to a language model
