@@ -6,9 +6,13 @@
 // data (see package prompts), and answers with JSON: a headline and
 // bullets that cite articles by number. Code, not the model, maps the
 // numbers to articles, so the model never writes a URL. Every reply is
-// validated; an invalid one is retried once with the problem spelled out,
-// and single bullets that link, mention or state what their articles do
-// not (digest.Ungrounded) are rewritten once, then dropped. Any error
+// validated; an invalid one (it repeats an instruction or the system
+// prompt, among other problems) is retried once with the problem spelled
+// out, single bullets that link, mention, use markdown or state what
+// their articles do not (digest.Ungrounded) are rewritten once, then
+// dropped, and a headline that states what the articles do not is
+// replaced by the first article's title. The checks see through
+// zero-width characters and look-alike letters (digest.Skeleton). Any error
 // means no usable summary, and the caller falls back to another
 // summarizer.
 package llm
@@ -293,7 +297,7 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 	if maxOut <= 0 {
 		maxOut = max(300, 200+3*maxWords)
 	}
-	lim := limits{articles: len(sel.articles), maxBullets: maxBullets, maxWords: maxWords}
+	lim := limits{articles: len(sel.articles), maxBullets: maxBullets, maxWords: maxWords, prompt: promptRuns(system)}
 	msgs := []openai.ChatCompletionMessage{
 		{Role: openai.ChatMessageRoleSystem, Content: system},
 		{Role: openai.ChatMessageRoleUser, Content: user},
@@ -319,6 +323,12 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 	}
 
 	sum := digest.Summary{Headline: rep.Headline}
+	// A headline that claims what no article of the story says is not
+	// worth a round trip: it is dropped, and the story keeps its first
+	// article's title.
+	if len(digest.Ungrounded(rep.Headline, storyTexts(story))) > 0 {
+		sum.Headline = ""
+	}
 	var bad []prompts.RepairBullet
 	var badAt []int // positions in sum.Bullets reserved for the rewrites
 	for i, b := range rep.Bullets {
@@ -407,6 +417,15 @@ func citedTexts(story digest.Story, citations []int) []string {
 	return texts
 }
 
+// storyTexts returns the title and text of every article of a story.
+func storyTexts(story digest.Story) []string {
+	texts := make([]string, len(story.Articles))
+	for i, a := range story.Articles {
+		texts[i] = a.Title + "\n" + a.Text
+	}
+	return texts
+}
+
 // withAssistant returns msgs followed by the model's reply, if it said
 // anything.
 func withAssistant(msgs []openai.ChatCompletionMessage, content string) []openai.ChatCompletionMessage {
@@ -419,7 +438,7 @@ func withAssistant(msgs []openai.ChatCompletionMessage, content string) []openai
 
 // cacheVersion changes when the way replies are checked changes, so
 // summaries checked the old way are not served again.
-const cacheVersion = "1"
+const cacheVersion = "2"
 
 // cacheKey identifies a summary: the story's content, the prompts, the
 // model, the language and the size asked for (and the reply schema and
