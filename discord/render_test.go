@@ -521,37 +521,6 @@ func renderRandomBriefing(r *rand.Rand) digest.Briefing {
 	return b
 }
 
-// FuzzRender renders briefings whose headlines, bullets, outlets, titles
-// and URLs come from the fuzzer, and checks limits, links and mentions.
-func FuzzRender(f *testing.F) {
-	f.Add("Talks resume", "Envoys met [x](https://evil) @everyone <@1>", "Wire", "Title *", "https://a.example/x", 3)
-	f.Add(strings.Repeat("long ", 80), strings.Repeat("word ", 1000), "@here", "<t:0:R>", "javascript:x", 12)
-	f.Add("", "", "", "", "", 0)
-	f.Add("@\u200beveryone \uff20here @\u0435veryone", "join discord.gg/x or www.evil.example or 10.0.0.1/x", "<\u200b@&1> </brief:1>",
-		"\u202eevil\u2066 chair\u200dman 👨\u200d👩", "https://discord.gg/raid", 2)
-	f.Add("hxxps://evil[.]example", "<https://evil.example/a>.", "@@here", "<:pepe:123> <a:x:1>", "https://a.example/x", 1)
-	f.Fuzz(func(t *testing.T, headline, bullet, outlet, title, link string, n int) {
-		n = max(0, min(n, 15))
-		b := digest.Briefing{Topic: headline, Lede: bullet, Summarizer: digest.SummarizerLLM, Model: outlet,
-			FallbackReason: title, Searched: []string{outlet, title}, From: renderT0.Add(-time.Hour), To: renderT0}
-		for i := range n {
-			st := digest.BriefStory{Headline: headline}
-			for j := range i%5 + 1 {
-				st.Articles = append(st.Articles, digest.Article{Outlet: outlet, Title: title, URL: link, Published: renderT0})
-				st.Bullets = append(st.Bullets, digest.Bullet{Text: bullet, Citations: []int{j, j - 1, j + 1}})
-			}
-			b.Stories = append(b.Stories, st)
-		}
-		msgs := Render(b, renderT0)
-		for _, err := range renderCheck(b, msgs) {
-			t.Error(err)
-		}
-		if s := renderAllText(msgs); strings.Contains(s, "@everyone") || strings.Contains(s, "@here") {
-			t.Errorf("raw mention in %q", s)
-		}
-	})
-}
-
 // renderAllText joins every text of every message, for searching.
 func renderAllText(msgs []Message) string {
 	var sb strings.Builder
