@@ -147,6 +147,18 @@ func TestDockerfile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(volume, "briefbot.db")); err != nil {
 		t.Errorf("the database is not in the volume: %v", err)
 	}
+
+	// The HEALTHCHECK command exists and, with nothing listening on the
+	// image's BRIEFBOT_HTTP_ADDR, fails with a reason rather than usage.
+	hc := final.instructions("HEALTHCHECK")
+	if len(hc) == 1 && strings.Contains(hc[0], `"healthcheck"`) {
+		b, err := runIn("healthcheck")
+		if exit, ok := err.(*exec.ExitError); !ok || exit.ExitCode() != 1 || strings.Contains(b, "unknown command") {
+			t.Errorf("briefbot healthcheck with nothing listening: %v\n%s", err, b)
+		}
+	} else {
+		t.Errorf("HEALTHCHECK %q, want CMD [… \"healthcheck\"]", hc)
+	}
 }
 
 // TestComposeExamples: the compose files parse, build this Dockerfile,
