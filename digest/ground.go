@@ -37,9 +37,25 @@ import (
 // languages that capitalise every noun (German) a paraphrased noun counts
 // as a name.
 func Ungrounded(bullet string, sources []string) []string {
+	return groundClaims(bullet, sources, true)
+}
+
+// UngroundedSameLanguage is Ungrounded for a bullet known to be written in
+// the language of its sources, as a summary is when no other language was
+// asked for: it is never taken for a translation, so its names and
+// quotations are always checked. An English bullet that shares few words
+// with its English sources ("Mayor Ilse Varga has resigned, the council
+// said.") is then no translation but a claim of what they do not say.
+func UngroundedSameLanguage(bullet string, sources []string) []string {
+	return groundClaims(bullet, sources, false)
+}
+
+// groundClaims is Ungrounded; mayTranslate false means the bullet is in
+// its sources' language.
+func groundClaims(bullet string, sources []string, mayTranslate bool) []string {
 	idx := groundIndexSources(sources)
 	toks := groundTokenize(bullet)
-	translated := groundLooksTranslated(toks, idx)
+	translated := mayTranslate && groundLooksTranslated(toks, idx)
 
 	var claims []string
 	seen := make(map[string]bool)

@@ -92,3 +92,17 @@ func TestGroundFold(t *testing.T) {
 		t.Errorf("groundFold(decomposed) = %q, want %q", got, want)
 	}
 }
+
+func TestUngroundedSameLanguage(t *testing.T) {
+	src := []string{"Storm warning issued for the coast\nForecasters issued a storm warning for the coast on Monday, with gusts of up to 90 kilometres an hour expected overnight."}
+	bullet := "Mayor Ilse Varga has resigned, the council said."
+	if got := Ungrounded(bullet, src); len(got) != 0 {
+		t.Logf("Ungrounded takes %q for a translation: %v", bullet, got)
+	}
+	if got, want := UngroundedSameLanguage(bullet, src), []string{"Mayor Ilse Varga"}; !slices.Equal(got, want) {
+		t.Errorf("UngroundedSameLanguage(%q) = %q, want %q", bullet, got, want)
+	}
+	if got := UngroundedSameLanguage("Forecasters issued a storm warning with gusts of 90 kilometres an hour.", src); len(got) != 0 {
+		t.Errorf("a grounded bullet: %q", got)
+	}
+}
