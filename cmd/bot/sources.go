@@ -9,22 +9,25 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode"
 
 	"github.com/briefbot/briefbot/digest"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
+	"golang.org/x/text/unicode/norm"
 )
 
 func (a *app) sourcesCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "sources",
-		Short: "List, add, remove and re-enable news sources",
+		Short: "List, add, remove, re-enable, import and export news sources",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(a.sourcesListCommand(), a.sourcesAddCommand(), a.sourcesRemoveCommand(), a.sourcesEnableCommand())
+	cmd.AddCommand(a.sourcesListCommand(), a.sourcesAddCommand(), a.sourcesRemoveCommand(), a.sourcesEnableCommand(),
+		a.sourcesImportCommand(), a.sourcesExportCommand())
 	return cmd
 }
 
@@ -147,6 +150,8 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
 
 // suggestName derives a source name from the feed title, else the host.
+// Latin letters lose their accents ("Hürriyet" is hurriyet); other
+// letters are dropped.
 func suggestName(title, raw string) string {
 	base := title
 	if base == "" {
@@ -154,7 +159,7 @@ func suggestName(title, raw string) string {
 			base = strings.TrimPrefix(u.Hostname(), "www.")
 		}
 	}
-	name := strings.Trim(nonName.ReplaceAllString(strings.ToLower(base), "-"), "-")
+	name := strings.Trim(nonName.ReplaceAllString(asciiFold(strings.ToLower(base)), "-"), "-")
 	if len(name) > 40 {
 		name = strings.Trim(name[:40], "-")
 	}
@@ -162,6 +167,22 @@ func suggestName(title, raw string) string {
 		name = "source"
 	}
 	return name
+}
+
+// foldLetters spells letters that do not decompose into a base letter
+// and accents.
+var foldLetters = strings.NewReplacer("ı", "i", "ø", "o", "æ", "ae", "œ", "oe", "ß", "ss", "đ", "d", "ł", "l", "þ", "th", "ð", "d", "ħ", "h")
+
+// asciiFold removes the accents of letters: compatibility decomposition,
+// combining marks dropped.
+func asciiFold(s string) string {
+	var b strings.Builder
+	for _, r := range norm.NFKD.String(foldLetters.Replace(s)) {
+		if !unicode.Is(unicode.Mn, r) {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func (a *app) sourcesRemoveCommand() *cobra.Command {
