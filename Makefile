@@ -37,10 +37,10 @@ perf:
 
 # Short fuzzing of every parser of outside input (FUZZTIME=1m for longer).
 FUZZTIME ?= 15s
-FUZZ_TARGETS := sources:FuzzParse sources:FuzzCanonicalURL sources:FuzzTextFromHTML \
-	sources:FuzzClean sources:FuzzParseRetryAfter digest:FuzzParseQuery \
-	digest:FuzzSentences digest:FuzzUngrounded llm:FuzzParseReply schedule:FuzzParse discord:FuzzRender \
-	discord:FuzzVerifyInteraction
+FUZZ_TARGETS := sources:FuzzParse sources:FuzzExtractPage sources:FuzzCanonicalURL sources:FuzzTextFromHTML \
+	sources:FuzzClean sources:FuzzParseRetryAfter sources:FuzzParseOPML digest:FuzzParseQuery \
+	digest:FuzzSentences digest:FuzzUngrounded llm:FuzzParseReply llm:FuzzValidateReply schedule:FuzzParse \
+	discord:FuzzRender discord:FuzzVerifyInteraction
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
