@@ -55,6 +55,7 @@ func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now fu
 		a.runCommand(),
 		a.migrateCommand(),
 		a.configCommand(),
+		a.statusCommand(),
 		a.healthcheckCommand(),
 		versionCommand(stdout),
 	)
