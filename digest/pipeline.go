@@ -109,7 +109,9 @@ func (b *Builder) Stories(sel Selection, articles []Article, opts BriefOptions) 
 
 // Write summarizes the top stories of a ranked list (see Stories) into a
 // briefing; matched is how many articles were selected. It fails only
-// when ctx is done, as Build does.
+// when ctx is done, as Build does. When ctx has a deadline, the language
+// model has the first three quarters of the time left: the stories it
+// has not summarized by then are summarized by the extractive summarizer.
 func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, matched int, opts BriefOptions) (Briefing, error) {
 	opts = opts.withDefaults()
 	br := Briefing{
@@ -140,6 +142,16 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 	if parallel <= 0 {
 		parallel = 4
 	}
+	// The language model gets a share of the time the caller has left,
+	// so that a model that hangs or keeps failing cannot use it all: the
+	// extractive summarizer then still writes the stories in what
+	// remains, as it does when the model fails at once.
+	llmCtx := ctx
+	if dl, ok := ctx.Deadline(); ok && b.LLM != nil {
+		var cancel context.CancelFunc
+		llmCtx, cancel = context.WithDeadline(ctx, dl.Add(-time.Until(dl)/4))
+		defer cancel()
+	}
 	sem := make(chan struct{}, parallel)
 	var wg sync.WaitGroup
 	for i, st := range stories {
@@ -153,7 +165,7 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 				return
 			}
 			req := SummaryRequest{Story: st, Language: opts.Language, MaxBullets: opts.MaxBullets, MaxWords: opts.MaxWords, Budget: opts.Budget}
-			sum, llm, err := b.summarize(ctx, ext, req)
+			sum, llm, err := b.summarize(ctx, llmCtx, ext, req)
 			usedLLM[i], fallbacks[i] = llm, err
 			br.Stories[i] = BriefStory{Story: st, Headline: sum.Headline, Bullets: sum.Bullets}
 			if sum.Headline == "" {
@@ -184,13 +196,13 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 	return br, nil
 }
 
-// summarize runs the LLM, falling back to the extractive summarizer. It
-// reports whether the LLM wrote the summary, and the LLM's error if it
-// failed.
-func (b *Builder) summarize(ctx context.Context, ext *Extractive, req SummaryRequest) (Summary, bool, error) {
+// summarize runs the LLM within llmCtx, falling back to the extractive
+// summarizer within ctx. It reports whether the LLM wrote the summary,
+// and the LLM's error if it failed.
+func (b *Builder) summarize(ctx, llmCtx context.Context, ext *Extractive, req SummaryRequest) (Summary, bool, error) {
 	var llmErr error
 	if b.LLM != nil {
-		sum, err := b.LLM.Summarize(ctx, req)
+		sum, err := b.LLM.Summarize(llmCtx, req)
 		if err == nil && len(sum.Bullets) > 0 {
 			return sum, true, nil
 		}
