@@ -34,10 +34,13 @@ func fuzzAddFiles(root string, add func(data []byte)) {
 // when fuzzing, and in plain go test runs unless -short or the race
 // detector (which makes the hundreds of corpus seeds ten times slower).
 func fuzzCorpora() bool {
-	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
-		return true
-	}
-	return !testing.Short() && !raceEnabled()
+	return fuzzing() || (!testing.Short() && !raceEnabled())
+}
+
+// fuzzing reports whether the test binary runs with -fuzz.
+func fuzzing() bool {
+	f := flag.Lookup("test.fuzz")
+	return f != nil && f.Value.String() != ""
 }
 
 // fuzzCheckText fails t when s, a field of a parsed feed or page, is not
@@ -142,8 +145,8 @@ func FuzzParse(f *testing.F) {
 // is empty or a canonical http(s) URL; extraction is deterministic.
 // Seeds: small pages of its own, testdata/clean/page.html and the source
 // page of every case of the shared readability corpus
-// (../shared/corpora/readability/*/source.html) when it is present (see
-// fuzzCorpora).
+// (../shared/corpora/readability/*/source.html) when it is present and
+// the target is fuzzed.
 func FuzzExtractPage(f *testing.F) {
 	for _, s := range []string{
 		"",
@@ -160,7 +163,9 @@ func FuzzExtractPage(f *testing.F) {
 	if data, err := os.ReadFile(filepath.Join("testdata", "clean", "page.html")); err == nil {
 		f.Add(data, "text/html")
 	}
-	if dirs, err := os.ReadDir(filepath.Join(corpusRoot, "readability")); err == nil && fuzzCorpora() {
+	// Only when fuzzing: extracting the 130 pages twice takes 7 s, and
+	// TestExtractionQuality extracts them in every go test run already.
+	if dirs, err := os.ReadDir(filepath.Join(corpusRoot, "readability")); err == nil && fuzzing() {
 		for _, d := range dirs {
 			if data, err := os.ReadFile(filepath.Join(corpusRoot, "readability", d.Name(), "source.html")); err == nil {
 				f.Add(data, "")
