@@ -326,14 +326,15 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 	// A headline that claims what no article of the story says is not
 	// worth a round trip: it is dropped, and the story keeps its first
 	// article's title.
-	if len(digest.Ungrounded(rep.Headline, storyTexts(story))) > 0 {
+	translated := req.Language != ""
+	if len(ungrounded(rep.Headline, storyTexts(story), translated)) > 0 {
 		sum.Headline = ""
 	}
 	var bad []prompts.RepairBullet
 	var badAt []int // positions in sum.Bullets reserved for the rewrites
 	for i, b := range rep.Bullets {
 		bullet := s.toBullet(b, sel)
-		if problems := checkBullet(bullet.Text, citedTexts(story, bullet.Citations)); len(problems) > 0 {
+		if problems := checkBulletIn(bullet.Text, citedTexts(story, bullet.Citations), translated); len(problems) > 0 {
 			bad = append(bad, prompts.RepairBullet{Number: i + 1, Text: b.Text, Problems: problems})
 			badAt = append(badAt, len(sum.Bullets))
 			continue
@@ -341,7 +342,7 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 		sum.Bullets = append(sum.Bullets, bullet)
 	}
 	if len(bad) > 0 {
-		fixed, err := s.repair(ctx, req.Budget, withAssistant(msgs, c.text), bad, lim, maxOut, sel, story, r)
+		fixed, err := s.repair(ctx, req.Budget, withAssistant(msgs, c.text), bad, lim, maxOut, sel, story, translated, r)
 		if err != nil {
 			return digest.Summary{}, fmt.Errorf("llm: story %s: %w", story.ID, err)
 		}
@@ -368,7 +369,7 @@ func (s *Summarizer) summarize(ctx context.Context, req digest.SummaryRequest, r
 // rewrites that pass the checks, at most one per bad bullet, in order. A
 // failed or invalid repair reply drops the bad bullets; only the end of
 // ctx is an error.
-func (s *Summarizer) repair(ctx context.Context, budget *digest.Budget, msgs []openai.ChatCompletionMessage, bad []prompts.RepairBullet, lim limits, maxOut int, sel selection, story digest.Story, r *run) ([]digest.Bullet, error) {
+func (s *Summarizer) repair(ctx context.Context, budget *digest.Budget, msgs []openai.ChatCompletionMessage, bad []prompts.RepairBullet, lim limits, maxOut int, sel selection, story digest.Story, translated bool, r *run) ([]digest.Bullet, error) {
 	ask, err := s.prompts.Repair(prompts.RepairData{Bullets: bad})
 	if err != nil {
 		return nil, err
@@ -389,7 +390,7 @@ func (s *Summarizer) repair(ctx context.Context, budget *digest.Budget, msgs []o
 	var fixed []digest.Bullet
 	for _, b := range rep.Bullets {
 		bullet := s.toBullet(b, sel)
-		if len(checkBullet(bullet.Text, citedTexts(story, bullet.Citations))) == 0 {
+		if len(checkBulletIn(bullet.Text, citedTexts(story, bullet.Citations), translated)) == 0 {
 			fixed = append(fixed, bullet)
 		}
 	}

@@ -253,6 +253,16 @@ func hasInjection(s string) bool {
 	return digest.Injected(s) || injectionRE.MatchString(digest.Skeleton(s))
 }
 
+// ungrounded returns the claims of text its sources do not support; a
+// text that cannot be a translation has its names checked however few
+// words it shares with them (digest.UngroundedSameLanguage).
+func ungrounded(text string, sources []string, translated bool) []string {
+	if translated {
+		return digest.Ungrounded(text, sources)
+	}
+	return digest.UngroundedSameLanguage(text, sources)
+}
+
 // promptRun is how many words in a row a reply must share with the
 // system prompt to count as repeating it.
 const promptRun = 6
@@ -292,8 +302,16 @@ func promptWordRune(r rune) rune {
 
 // checkBullet returns what is wrong with a structurally valid bullet: a
 // link, a mention, markdown, or claims (numbers, quotations, names) that the texts
-// of the articles it cites do not contain. Nil means it is fine.
+// of the articles it cites do not contain, the bullet perhaps a
+// translation. Nil means it is fine.
 func checkBullet(text string, sources []string) []string {
+	return checkBulletIn(text, sources, true)
+}
+
+// checkBulletIn is checkBullet, where translated says whether the bullet
+// may be a translation (a language was asked for); one that cannot be has
+// its names checked however few words it shares with its sources.
+func checkBulletIn(text string, sources []string, translated bool) []string {
 	var problems []string
 	if hasLink(text) {
 		problems = append(problems, linkProblem)
@@ -304,7 +322,7 @@ func checkBullet(text string, sources []string) []string {
 	if hasMarkdown(text) {
 		problems = append(problems, markdownProblem)
 	}
-	if claims := digest.Ungrounded(text, sources); len(claims) > 0 {
+	if claims := ungrounded(text, sources, translated); len(claims) > 0 {
 		problems = append(problems, ungroundedProblem+" "+strings.Join(claims, ", "))
 	}
 	return problems

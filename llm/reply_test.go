@@ -97,9 +97,22 @@ func TestCheckBullet(t *testing.T) {
 		{"Envoys met in Geneva, ||secretly||.", []string{markdownProblem}},
 	}
 	for _, tt := range tests {
-		if diff := cmp.Diff(checkBullet(tt.text, src), tt.want); diff != "" {
-			t.Errorf("checkBullet(%q) (-got +want):\n%s", tt.text, diff)
+		if diff := cmp.Diff(checkBulletIn(tt.text, src, false), tt.want); diff != "" {
+			t.Errorf("checkBulletIn(%q) (-got +want):\n%s", tt.text, diff)
 		}
+	}
+}
+
+// TestCheckBulletTranslated checks that only a bullet asked for in another
+// language may be a translation whose names differ from its sources'.
+func TestCheckBulletTranslated(t *testing.T) {
+	src := []string{"Forecasters issued a storm warning for the coast on Monday."}
+	bullet := "Mayor Ilse Varga has resigned, the council said."
+	if got := checkBulletIn(bullet, src, false); len(got) != 1 || !strings.Contains(got[0], "Ilse Varga") {
+		t.Errorf("checkBullet in the sources' language = %q, want Ilse Varga ungrounded", got)
+	}
+	if got := checkBullet("Les prévisionnistes ont émis une alerte à la tempête pour la côte lundi.", src); len(got) != 0 {
+		t.Errorf("checkBullet of a translation = %q, want none", got)
 	}
 }
 
