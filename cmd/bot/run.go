@@ -12,6 +12,7 @@ import (
 
 	"github.com/briefbot/briefbot/discord"
 	"github.com/briefbot/briefbot/jobs"
+	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/schedule"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
@@ -68,7 +69,11 @@ a line per failing check) and /metrics (Prometheus).`,
 			var m *metrics
 			if httpAddr != "" {
 				m = newMetrics(shortVersion())
-				a.onLLMCall = m.llmCall
+				if prev := a.onLLMCall; prev != nil {
+					a.onLLMCall = func(c llm.Call) { prev(c); m.llmCall(c) }
+				} else {
+					a.onLLMCall = m.llmCall
+				}
 			}
 			poller, err := newPoller(ctx, cfg, store, log, a.now)
 			if err != nil {
