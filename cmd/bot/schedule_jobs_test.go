@@ -114,9 +114,11 @@ func testScheduleKillDuringDelivery(t *testing.T, db func(*testing.T) string) {
 		_, err := e.store.Delivery(t.Context(), "sub:1:2026-05-04T08:00")
 		return err == nil
 	})
-	time.Sleep(500 * time.Millisecond)
+	// 1 s: the post is held 1.5 s, and under load it may leave up to 1 s
+	// after the delivery is recorded.
+	time.Sleep(time.Second)
 	kill() // the process dies: nothing more is recorded
-	waitUntil(t, 5*time.Second, "the delayed message to be created", func() bool { return len(e.srv.Messages(sub.ChannelID)) == 1 })
+	waitUntil(t, 20*time.Second, "the delayed message to be created", func() bool { return len(e.srv.Messages(sub.ChannelID)) == 1 })
 	d := e.deliveryAt(sub, "2026-05-04T08:00")
 	if d.State != digest.DeliveryPending || len(d.MessageIDs) != 0 {
 		t.Fatalf("after the kill: delivery %s with %d parts recorded, want pending with none", d.State, len(d.MessageIDs))
