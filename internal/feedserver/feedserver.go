@@ -33,6 +33,8 @@ type Server struct {
 	hits     map[string]int
 	notMod   map[string]int
 	modified time.Time
+	faults   map[string][]Fault // see Inject
+	endless  int64              // bytes of endless bodies written
 }
 
 type docState struct {
@@ -75,7 +77,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	d, ok := s.docs[r.URL.Path]
 	s.hits[r.URL.Path]++
+	f, hasFault := s.takeFault(r.URL.Path)
 	s.mu.Unlock()
+	if hasFault && s.serveFault(w, r, f) {
+		return
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
