@@ -81,6 +81,10 @@ type Response struct {
 	// Delay holds the reply back, to provoke client timeouts; a cancelled
 	// request ends the wait.
 	Delay time.Duration
+	// Truncate sends the headers, with the whole body's Content-Length,
+	// and the first half of the body (a completion's, or Body), then
+	// breaks the connection: a reply cut off mid-stream.
+	Truncate bool
 }
 
 // Server is a fake OpenAI-compatible server. It is safe for concurrent use.
@@ -92,10 +96,12 @@ type Server struct {
 	queue        []Response
 	requests     []Request
 	rejectSchema bool
+	otherwise    *Response // see Otherwise
 }
 
 // New starts a server; the test's cleanup closes it. A call with no
-// scripted response left fails the test and gets a 500.
+// scripted response left fails the test and gets a 500, unless
+// Otherwise set a response for that.
 func New(t testing.TB) *Server {
 	t.Helper()
 	s := &Server{t: t}
@@ -178,6 +184,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	empty := len(s.queue) == 0
 	if !reject && decodeErr == nil && !empty {
 		resp, s.queue = s.queue[0], s.queue[1:]
+	} else if empty && s.otherwise != nil {
+		resp, empty = *s.otherwise, false
 	}
 	s.mu.Unlock()
 
@@ -218,8 +226,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if resp.Body != "" {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		io.WriteString(w, resp.Body)
+		send(w, status, []byte(resp.Body), resp.Truncate)
 		return
 	}
 	if status >= 400 {
@@ -265,8 +272,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		"system_fingerprint": "fp_fake",
 	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(completion)
+	b, err := json.Marshal(completion)
+	if err != nil {
+		panic(err)
+	}
+	send(w, status, append(b, '\n'), resp.Truncate)
 }
 
 // writeError writes an error in OpenAI's shape:
