@@ -30,6 +30,11 @@ type Fault struct {
 	// request whose response never arrived (a timed-out POST may still
 	// create its message).
 	Delay time.Duration
+	// HoldAnswer handles the request at once, then holds its answer back
+	// this long or until the client gives up: a message is created, and
+	// the client has not heard of it yet (or never does, when it gives up
+	// or dies meanwhile), as when Discord's answer is slow or lost.
+	HoldAnswer time.Duration
 	// Drop closes the connection without answering. net/http retries a
 	// GET on its own when a reused keep-alive connection is closed this
 	// way, so a dropped GET is recorded twice and succeeds; other methods

@@ -291,6 +291,9 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rec.Status = rep.status
 	s.record(rec)
 	s.mu.Unlock()
+	if hasFault && f.HoldAnswer > 0 && !s.hold(r, f.HoldAnswer) {
+		return
+	}
 	writeReply(w, hdr, rep)
 }
 
