@@ -14,7 +14,12 @@
 // allowed_mentions, and records every request with when it arrived and
 // when it was answered; Options.Latency adds a round trip to Discord to
 // each. Interactions can be sent one at a time or as a burst
-// ([Server.SendInteractions]). It can also deliver
+// ([Server.SendInteractions]). Messages keep their components (action
+// rows of buttons, checked against Discord's limits); [Click] builds a
+// click on a button, sent as a MESSAGE_COMPONENT interaction that may be
+// answered by updating the message (type 7). The bot's permissions in a
+// channel ([Server.SetBotPermissions]) decide whether it may post there
+// and are sent as app_permissions. It can also deliver
 // interactions the way Discord does to an Interactions Endpoint URL:
 // signed HTTP POSTs whose answers are handled as interaction callbacks
 // (see [Server.PostInteraction]). Faults (429, 5xx, slow or

@@ -27,6 +27,9 @@ type InteractionType int
 const (
 	// InteractionApplicationCommand is a slash command invocation.
 	InteractionApplicationCommand InteractionType = 2
+	// InteractionMessageComponent is a click on a button of a message
+	// (see Click).
+	InteractionMessageComponent InteractionType = 3
 	// InteractionAutocomplete asks for choices for the focused option.
 	InteractionAutocomplete InteractionType = 4
 )
@@ -123,8 +126,18 @@ type User struct {
 type Interaction struct {
 	// Type defaults to InteractionApplicationCommand.
 	Type InteractionType
-	// Name is the command's name.
+	// Name is the command's name (not used by InteractionMessageComponent).
 	Name string
+	// MessageID and CustomID, for InteractionMessageComponent, name the
+	// message in ChannelID and the custom_id of the button clicked on it;
+	// the button must be there and enabled, as Discord only sends clicks
+	// on buttons it shows. The payload carries the message as it is now.
+	// The fake does not check that the user can see the message: an
+	// ephemeral message is shown only to the user it answered, but a test
+	// may click it as another user, to check that the bot refuses a click
+	// it should never get. Click builds such an Interaction.
+	MessageID string
+	CustomID  string
 	// Options are the invoked options, subcommands first.
 	Options []Option
 	// GuildID is the guild it is invoked in; "" means a DM with the bot
@@ -132,14 +145,17 @@ type Interaction struct {
 	GuildID string
 	// ChannelID is required.
 	ChannelID string
-	// User defaults to a generated ID and the username "tester".
+	// User defaults to a generated ID and the username "tester"; for
+	// InteractionMessageComponent on an interaction's response, to the
+	// user of that interaction.
 	User User
 	// Permissions is the member's permission bitfield in the channel;
 	// zero means DefaultPermissions. Roles are the member's role IDs.
 	Permissions int64
 	Roles       []string
 	// AppPermissions is the bot's permission bitfield in the channel;
-	// zero means DefaultPermissions.
+	// zero means the channel's (see SetBotPermissions), by default
+	// DefaultPermissions.
 	AppPermissions int64
 	// Locale is the user's client locale; it defaults to "en-US".
 	Locale string
@@ -168,8 +184,25 @@ type interactionState struct {
 	userID, username   string
 	sentAt             time.Time
 	acked              bool
-	original           *message
-	requests           []int // indexes into Server.requests
+	// original is the message @original names: the response message, or,
+	// for a component interaction answered with type 6 or 7, the message
+	// the component is on.
+	original *message
+	// message is the message a component interaction's button is on.
+	message  *message
+	requests []int // indexes into Server.requests
+}
+
+// Click returns the Interaction of a click on the button with customID
+// of m, in m's channel and guild, for SendInteraction, SendInteractions,
+// CreateInteraction or PostInteraction. Its User is left empty: the user
+// m answered, when m is an interaction's response (the only user who sees
+// it, when it is ephemeral). Set User to click as someone else.
+func Click(m Message, customID string) Interaction {
+	return Interaction{
+		Type: InteractionMessageComponent, GuildID: m.GuildID, ChannelID: m.ChannelID,
+		MessageID: m.ID, CustomID: customID,
+	}
 }
 
 func (in *interactionState) user() map[string]any {
@@ -272,8 +305,20 @@ func (s *Server) CreateInteraction(i Interaction) (SentInteraction, error) {
 
 // checkInteraction validates i and fills in its defaults; s.mu is held.
 func (s *Server) checkInteraction(i *Interaction) error {
-	if i.Name == "" {
-		return errors.New("missing Name")
+	if i.Type == 0 {
+		i.Type = InteractionApplicationCommand
+	}
+	switch i.Type {
+	case InteractionApplicationCommand, InteractionAutocomplete:
+		if i.Name == "" {
+			return errors.New("missing Name")
+		}
+	case InteractionMessageComponent:
+		if _, err := s.clickedMessage(*i); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unsupported type %d", i.Type)
 	}
 	if !isSnowflake(i.ChannelID) {
 		return fmt.Errorf("ChannelID %q is not a snowflake", i.ChannelID)
@@ -281,21 +326,45 @@ func (s *Server) checkInteraction(i *Interaction) error {
 	if i.GuildID != "" && !isSnowflake(i.GuildID) {
 		return fmt.Errorf("GuildID %q is not a snowflake", i.GuildID)
 	}
-	if i.Type == 0 {
-		i.Type = InteractionApplicationCommand
-	}
-	if i.Type != InteractionApplicationCommand && i.Type != InteractionAutocomplete {
-		return fmt.Errorf("unsupported type %d", i.Type)
-	}
 	if s.closed {
 		return errClosed
 	}
 	return nil
 }
 
+// clickedMessage returns the message a component interaction clicks an
+// enabled button of; s.mu is held.
+func (s *Server) clickedMessage(i Interaction) (*message, error) {
+	m := s.messages[i.MessageID]
+	switch {
+	case i.MessageID == "":
+		return nil, errors.New("missing MessageID")
+	case m == nil || m.channelID != i.ChannelID:
+		return nil, fmt.Errorf("no message %s in channel %s", i.MessageID, i.ChannelID)
+	case i.CustomID == "":
+		return nil, errors.New("missing CustomID")
+	}
+	for _, b := range m.buttons() {
+		if b.CustomID == i.CustomID {
+			if b.Disabled {
+				return nil, fmt.Errorf("button %q of message %s is disabled", i.CustomID, m.id)
+			}
+			return m, nil
+		}
+	}
+	return nil, fmt.Errorf("message %s has no button %q", m.id, i.CustomID)
+}
+
 // createInteraction records a checked interaction and builds its
 // payload; s.mu is held.
 func (s *Server) createInteraction(i Interaction) (SentInteraction, error) {
+	var clicked *message
+	if i.Type == InteractionMessageComponent {
+		clicked, _ = s.clickedMessage(i)
+		if answered := s.interactions[clicked.interactionID]; answered != nil && i.User.ID == "" {
+			i.User = User{ID: answered.userID, Username: answered.username}
+		}
+	}
 	if i.User.ID == "" {
 		i.User.ID, _ = s.newID()
 	}
@@ -306,7 +375,7 @@ func (s *Server) createInteraction(i Interaction) (SentInteraction, error) {
 		i.Permissions = DefaultPermissions
 	}
 	if i.AppPermissions == 0 {
-		i.AppPermissions = DefaultPermissions
+		i.AppPermissions = s.channel(i.ChannelID).permissions()
 	}
 	if i.Locale == "" {
 		i.Locale = "en-US"
@@ -321,6 +390,7 @@ func (s *Server) createInteraction(i Interaction) (SentInteraction, error) {
 	in := &interactionState{
 		id: id, token: s.opaque("aW50ZXJhY3Rpb246", 32), typ: i.Type, guildID: i.GuildID,
 		channelID: i.ChannelID, userID: i.User.ID, username: i.User.Username, sentAt: time.Now(),
+		message: clicked,
 	}
 	raw, err := json.Marshal(s.interactionPayload(in, i))
 	if err != nil {
@@ -336,20 +406,11 @@ func (s *Server) interactionPayload(in *interactionState, i Interaction) map[str
 	user := in.user()
 	perms := strconv.FormatInt(i.Permissions, 10)
 	appPerms := strconv.FormatInt(i.AppPermissions, 10)
-	data := map[string]any{"name": i.Name, "type": 1}
-	if cmd := s.findCommand(i.GuildID, i.Name); cmd != nil {
-		data["id"] = cmd.id
-		if cmd.guildID != "" {
-			data["guild_id"] = cmd.guildID
-		}
+	var data map[string]any
+	if in.message != nil {
+		data = map[string]any{"custom_id": i.CustomID, "component_type": componentButton}
 	} else {
-		data["id"], _ = s.newID()
-	}
-	if len(i.Options) > 0 {
-		data["options"] = optionsJSON(i.Options)
-	}
-	if res := s.resolved(i); len(res) > 0 {
-		data["resolved"] = res
+		data = s.commandData(i)
 	}
 	ch := s.channels[i.ChannelID].object()
 	ch["permissions"] = appPerms
@@ -358,6 +419,9 @@ func (s *Server) interactionPayload(in *interactionState, i Interaction) map[str
 		"channel_id": i.ChannelID, "channel": ch, "token": in.token, "version": 1,
 		"locale": i.Locale, "app_permissions": appPerms, "entitlements": []any{},
 		"attachment_size_limit": 10 << 20,
+	}
+	if in.message != nil {
+		p["message"] = s.messageObject(in.message)
 	}
 	if i.GuildID != "" {
 		p["guild_id"] = i.GuildID
@@ -377,6 +441,27 @@ func (s *Server) interactionPayload(in *interactionState, i Interaction) map[str
 		p["context"] = 1
 	}
 	return p
+}
+
+// commandData builds a command or autocomplete interaction's data; s.mu
+// is held.
+func (s *Server) commandData(i Interaction) map[string]any {
+	data := map[string]any{"name": i.Name, "type": 1}
+	if cmd := s.findCommand(i.GuildID, i.Name); cmd != nil {
+		data["id"] = cmd.id
+		if cmd.guildID != "" {
+			data["guild_id"] = cmd.guildID
+		}
+	} else {
+		data["id"], _ = s.newID()
+	}
+	if len(i.Options) > 0 {
+		data["options"] = optionsJSON(i.Options)
+	}
+	if res := s.resolved(i); len(res) > 0 {
+		data["resolved"] = res
+	}
+	return data
 }
 
 func optionsJSON(opts []Option) []any {
@@ -472,8 +557,9 @@ func (s *Server) InteractionResponses(interactionID string) []Request {
 
 // WaitInteractionResponse waits until the interaction's callback (POST
 // /interactions/{id}/{token}/callback) has been accepted and returns it;
-// its JSON holds the response type (4 message, 5 deferred, 8
-// autocomplete choices) and data.
+// its JSON holds the response type (4 message, 5 deferred, 6 deferred
+// update of a component's message, 7 update of it, 8 autocomplete
+// choices) and data.
 func (s *Server) WaitInteractionResponse(ctx context.Context, interactionID string) (Request, error) {
 	var got Request
 	err := s.waitFor(ctx, func() bool {
@@ -499,7 +585,8 @@ func (s *Server) WaitInteractionResponse(ctx context.Context, interactionID stri
 // WaitResponseMessage waits until the interaction's original response is
 // a finished message, that is after a type 4 callback or, after a
 // deferred (type 5) one, after the first edit of @original, and returns
-// it.
+// it. For a component interaction answered with type 6 or 7, it is the
+// message the component is on.
 func (s *Server) WaitResponseMessage(ctx context.Context, interactionID string) (Message, error) {
 	var got Message
 	err := s.waitFor(ctx, func() bool {
@@ -521,6 +608,10 @@ func unknownInteraction() reply {
 }
 
 // interactionCallback answers POST /interactions/{id}/{token}/callback.
+// A component interaction may also be answered with type 6 (deferred
+// update) or 7 (update): the message the component is on becomes the
+// interaction's @original, and type 7 edits it as PATCH would, its
+// ephemeral flag kept. The message must still exist.
 func (s *Server) interactionCallback(c *call) reply {
 	in := s.interactions[c.params[0]]
 	if in == nil || in.token != c.params[1] {
@@ -539,14 +630,39 @@ func (s *Server) interactionCallback(c *call) reply {
 	t, _ := o["type"].(float64)
 	typ := int(t)
 	valid := []int{4, 5, 9}
-	if in.typ == InteractionAutocomplete {
+	switch in.typ {
+	case InteractionAutocomplete:
 		valid = []int{8}
+	case InteractionMessageComponent:
+		valid = []int{4, 5, 6, 7, 9}
 	}
 	if !slices.Contains(valid, typ) {
 		return formError(fieldError{"type", "BASE_TYPE_CHOICES", fmt.Sprintf("Value must be one of %v.", valid)})
 	}
 	data, _ := o["data"].(map[string]any)
 	switch typ {
+	case 6, 7:
+		// The component's message becomes @original; type 7 edits it now.
+		m := in.message
+		if s.messages[m.id] != m {
+			return unknownMessage()
+		}
+		if typ == 7 {
+			if data == nil {
+				data = map[string]any{}
+			}
+			if errs := validateMessage(data); len(errs) > 0 {
+				for i := range errs {
+					errs[i].path = strings.TrimSuffix("data."+errs[i].path, ".")
+				}
+				return formError(errs...)
+			}
+			body, _ := json.Marshal(data)
+			if rep := s.patchMessage(m, &call{body: body, json: data}, flagSuppressEmbeds); rep.status != http.StatusOK {
+				return rep
+			}
+		}
+		in.original = m
 	case 4, 5:
 		if data == nil {
 			data = map[string]any{}

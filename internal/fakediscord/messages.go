@@ -32,6 +32,42 @@ type channelState struct {
 	Channel
 	missing   bool
 	forbidden bool
+	// botPerms is the bot's permission bitfield in the channel; zero
+	// means DefaultPermissions.
+	botPerms int64
+}
+
+// permissions returns the bot's permissions in the channel.
+func (c *channelState) permissions() int64 {
+	if c.botPerms == 0 {
+		return DefaultPermissions
+	}
+	return c.botPerms
+}
+
+// Permission bits the fake checks.
+const (
+	permAdministrator = 1 << 3
+	permViewChannel   = 1 << 10
+	permSendMessages  = 1 << 11
+)
+
+// SetBotPermissions sets the bot's permission bitfield in a channel, as
+// the channel's permission overwrites would; zero restores
+// DefaultPermissions. Interactions from the channel carry it as
+// app_permissions (unless Interaction.AppPermissions says otherwise).
+// Without VIEW_CHANNEL (1<<10) every bot request about the channel fails
+// with 403 Missing Access (50001), as MarkChannelForbidden makes it;
+// without SEND_MESSAGES (1<<11) creating a message fails with 403
+// {"message": "Missing Permissions", "code": 50013}. ADMINISTRATOR
+// (1<<3) allows everything. Interaction responses and followups are not
+// affected: they go through the interaction's webhook, which needs no
+// permission in the channel.
+func (s *Server) SetBotPermissions(channelID string, perms int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.channel(channelID).botPerms = perms
+	s.notify()
 }
 
 // AddChannel adds or replaces a channel, listed by GET
@@ -92,10 +128,11 @@ func (s *Server) checkChannel(id string) (*channelState, reply, bool) {
 		return nil, notSnowflake("channel_id", id), false
 	}
 	c := s.channel(id)
+	perms := c.permissions()
 	switch {
 	case c.missing:
 		return nil, apiError(http.StatusNotFound, 10003, "Unknown Channel"), false
-	case c.forbidden:
+	case c.forbidden || perms&(permViewChannel|permAdministrator) == 0:
 		return nil, apiError(http.StatusForbidden, 50001, "Missing Access"), false
 	}
 	return c, reply{}, true
@@ -134,7 +171,10 @@ type Message struct {
 	Content   string
 	// Embeds are the embeds as sent (each a JSON object).
 	Embeds []json.RawMessage
-	Flags  int64
+	// Components are the message's top-level components (action rows)
+	// as sent; Buttons lists their buttons.
+	Components []json.RawMessage
+	Flags      int64
 	// InteractionID is set on an interaction's original response and
 	// followups.
 	InteractionID string
@@ -154,6 +194,52 @@ type Message struct {
 
 // Decode decodes the message object into v, such as a *discordgo.Message.
 func (m Message) Decode(v any) error { return json.Unmarshal(m.Object, v) }
+
+// Button is a button of a message's action rows.
+type Button struct {
+	CustomID string // "" for a link button
+	Label    string
+	Style    int // 1 primary, 2 secondary, 3 success, 4 danger, 5 link
+	URL      string
+	Disabled bool
+}
+
+// Buttons returns the buttons of the message's action rows, in order.
+func (m Message) Buttons() []Button {
+	var comps []any
+	for _, raw := range m.Components {
+		var c any
+		if json.Unmarshal(raw, &c) == nil {
+			comps = append(comps, c)
+		}
+	}
+	return buttonsOf(comps)
+}
+
+// buttons returns the buttons of a stored message.
+func (m *message) buttons() []Button { return buttonsOf(m.components) }
+
+func buttonsOf(comps []any) []Button {
+	var out []Button
+	for _, row := range comps {
+		ro, _ := row.(map[string]any)
+		for _, c := range anySlice(ro["components"]) {
+			co, _ := c.(map[string]any)
+			if t, _ := co["type"].(float64); int(t) != componentButton {
+				continue
+			}
+			b := Button{}
+			b.CustomID, _ = co["custom_id"].(string)
+			b.Label, _ = co["label"].(string)
+			b.URL, _ = co["url"].(string)
+			b.Disabled, _ = co["disabled"].(bool)
+			style, _ := co["style"].(float64)
+			b.Style = int(style)
+			out = append(out, b)
+		}
+	}
+	return out
+}
 
 // Messages flag bits the fake gives meaning to.
 const (
@@ -195,6 +281,10 @@ func (m *message) export(s *Server) Message {
 	for _, e := range m.embeds {
 		b, _ := json.Marshal(e)
 		out.Embeds = append(out.Embeds, b)
+	}
+	for _, c := range m.components {
+		b, _ := json.Marshal(c)
+		out.Components = append(out.Components, b)
 	}
 	if len(m.sent) > 0 {
 		out.Raw = m.sent[len(m.sent)-1]
@@ -411,6 +501,9 @@ func validateMessage(o map[string]any) []fieldError {
 	if v, ok := o["allowed_mentions"]; ok && v != nil {
 		errs = append(errs, validateAllowedMentions(v)...)
 	}
+	if v, ok := o["components"]; ok && v != nil {
+		errs = append(errs, validateComponents(v)...)
+	}
 	if v, ok := o["nonce"]; ok && v != nil {
 		if str, isStr := v.(string); isStr && utf8.RuneCountInString(str) > 25 {
 			errs = append(errs, fieldError{"nonce", "BASE_TYPE_MAX_LENGTH", "Must be 25 or fewer in length."})
@@ -522,6 +615,97 @@ func wellFormedURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// Component types the fake checks.
+const (
+	componentActionRow = 1
+	componentButton    = 2
+)
+
+// Limits Discord enforces on message components.
+const (
+	maxActionRows   = 5
+	maxRowButtons   = 5
+	maxCustomID     = 100
+	maxButtonLabel  = 80
+	maxButtonURL    = 512
+	buttonStyleLink = 5
+)
+
+// validateComponents checks a message's (legacy) components: up to five
+// action rows at the top, each holding one to five buttons or one other
+// component; a button has a style from 1 to 6, a label of at most 80
+// characters, and either a custom_id (1 to 100 characters, unique in the
+// message) or, for a link button (style 5), a url.
+func validateComponents(v any) []fieldError {
+	rows, ok := v.([]any)
+	if !ok {
+		return []fieldError{{"components", "LIST_TYPE_CONVERT", "Only iterables may be used in a ListType"}}
+	}
+	var errs []fieldError
+	if len(rows) > maxActionRows {
+		errs = append(errs, fieldError{"components", "BASE_TYPE_MAX_LENGTH", fmt.Sprintf("Must be %d or fewer in length.", maxActionRows)})
+	}
+	ids := map[string]bool{}
+	for i, r := range rows {
+		p := fmt.Sprintf("components.%d", i)
+		row, _ := r.(map[string]any)
+		if t, _ := row["type"].(float64); int(t) != componentActionRow {
+			errs = append(errs, fieldError{p + ".type", "UNION_TYPE_CHOICES", "Value of field \"type\" must be one of (1,)."})
+			continue
+		}
+		children := anySlice(row["components"])
+		if len(children) < 1 || len(children) > maxRowButtons {
+			errs = append(errs, fieldError{p + ".components", "BASE_TYPE_BAD_LENGTH", fmt.Sprintf("Must be between 1 and %d in length.", maxRowButtons)})
+		}
+		for j, c := range children {
+			cp := fmt.Sprintf("%s.components.%d", p, j)
+			co, _ := c.(map[string]any)
+			if t, _ := co["type"].(float64); int(t) != componentButton {
+				if len(children) > 1 {
+					errs = append(errs, fieldError{cp + ".type", "COMPONENT_LAYOUT_WIDTH_EXCEEDED", "The specified component exceeds the maximum width"})
+				}
+				continue
+			}
+			errs = append(errs, validateButton(cp, co, ids)...)
+		}
+	}
+	return errs
+}
+
+func validateButton(path string, b map[string]any, ids map[string]bool) []fieldError {
+	var errs []fieldError
+	style, _ := b["style"].(float64)
+	if style < 1 || style > 6 || style != float64(int(style)) {
+		errs = append(errs, fieldError{path + ".style", "BASE_TYPE_CHOICES", "Value must be one of {1, 2, 3, 4, 5, 6}."})
+	}
+	label, _ := b["label"].(string)
+	errs = append(errs, maxLen(path+".label", label, maxButtonLabel)...)
+	id, hasID := b["custom_id"].(string)
+	url, hasURL := b["url"].(string)
+	switch {
+	case int(style) == buttonStyleLink:
+		if !hasURL || !wellFormedURL(url) {
+			errs = append(errs, fieldError{path + ".url", "URL_TYPE_INVALID_URL", "Not a well formed URL."})
+		}
+		errs = append(errs, maxLen(path+".url", url, maxButtonURL)...)
+		if hasID {
+			errs = append(errs, fieldError{path + ".custom_id", "BUTTON_COMPONENT_URL_AND_CUSTOM_ID_ARE_MUTUALLY_EXCLUSIVE", "A URL and custom ID are mutually exclusive"})
+		}
+	case !hasID || id == "":
+		errs = append(errs, fieldError{path + ".custom_id", "BUTTON_COMPONENT_CUSTOM_ID_REQUIRED", "A custom id required"})
+	default:
+		errs = append(errs, maxLen(path+".custom_id", id, maxCustomID)...)
+		if hasURL {
+			errs = append(errs, fieldError{path + ".url", "BUTTON_COMPONENT_URL_AND_CUSTOM_ID_ARE_MUTUALLY_EXCLUSIVE", "A URL and custom ID are mutually exclusive"})
+		}
+		if ids[id] {
+			errs = append(errs, fieldError{path + ".custom_id", "COMPONENT_CUSTOM_ID_DUPLICATED", "Component custom id cannot be duplicated"})
+		}
+		ids[id] = true
+	}
+	return errs
+}
+
 func validateAllowedMentions(v any) []fieldError {
 	am, ok := v.(map[string]any)
 	if !ok {
@@ -623,6 +807,9 @@ func (s *Server) createMessage(c *call) reply {
 	ch, rep, ok := s.checkChannel(c.params[0])
 	if !ok {
 		return rep
+	}
+	if p := ch.permissions(); p&(permSendMessages|permAdministrator) == 0 {
+		return apiError(http.StatusForbidden, 50013, "Missing Permissions")
 	}
 	o, rep, ok := bodyObject(c)
 	if !ok {
