@@ -122,6 +122,8 @@ type Bot struct {
 	log     *slog.Logger
 	session *discordgo.Session
 	seen    *seenSet
+	// previews holds the /brief previews that can still be posted.
+	previews *previewSet
 	// briefs holds a token per briefing being built (Config.MaxBriefs).
 	briefs chan struct{}
 	// publicKey verifies HTTP interactions; nil when not configured.
@@ -210,7 +212,8 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 		})
 	}
 	b := &Bot{cfg: cfg, store: store, service: service, log: log, session: s, seen: newSeenSet(15 * time.Minute), publicKey: key,
-		briefs: make(chan struct{}, cfg.MaxBriefs)}
+		previews: newPreviewSet(previewTTL, maxPreviews),
+		briefs:   make(chan struct{}, cfg.MaxBriefs)}
 	return b, nil
 }
 

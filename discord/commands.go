@@ -35,6 +35,7 @@ func commands() []*discordgo.ApplicationCommand {
 					{Name: "6 hours", Value: "6h"}, {Name: "24 hours", Value: "24h"}, {Name: "3 days", Value: "3d"}, {Name: "7 days", Value: "7d"},
 				}},
 				{Type: str, Name: "language", Description: "Write the briefing in this language (with a language model)", MaxLength: 40},
+				{Type: discordgo.ApplicationCommandOptionBoolean, Name: "preview", Description: "Show only to you first, with a button to post it"},
 			},
 		},
 		{
@@ -165,6 +166,9 @@ type call struct {
 	i        *discordgo.Interaction
 	deferred bool
 	answered bool
+	// private makes the deferral, and so the answer that edits it,
+	// ephemeral (a /brief preview).
+	private bool
 	// initial, when set, takes the interaction's first response instead
 	// of the callback endpoint: in HTTP interactions mode it is written
 	// as the body of the answer to Discord's POST. It returns
@@ -211,6 +215,16 @@ func optString(opts map[string]*discordgo.ApplicationCommandInteractionDataOptio
 	return ""
 }
 
+// optBool returns a boolean option's value, false when it is absent.
+func optBool(opts map[string]*discordgo.ApplicationCommandInteractionDataOption, name string) bool {
+	if o, ok := opts[name]; ok {
+		if v, ok := o.Value.(bool); ok {
+			return v
+		}
+	}
+	return false
+}
+
 type handler func(ctx context.Context, c *call) error
 
 func (b *Bot) handlers() map[string]handler {
@@ -255,6 +269,8 @@ func (b *Bot) handle(ctx context.Context, c *call) {
 		if err := h(ctx, c); err != nil {
 			b.replyError(ctx, c, err)
 		}
+	case discordgo.InteractionMessageComponent:
+		b.component(ctx, c)
 	}
 }
 
@@ -326,9 +342,14 @@ func (b *Bot) respond(ctx context.Context, c *call, msg string, ephemeral bool) 
 }
 
 // deferReply acknowledges the interaction within Discord's 3 seconds; the
-// answer follows by editing the deferred message.
+// answer follows by editing the deferred message, which only the user
+// sees when c.private is set.
 func (b *Bot) deferReply(ctx context.Context, c *call) error {
-	err := b.callback(ctx, c, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource})
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if c.private {
+		resp.Data = &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}
+	}
+	err := b.callback(ctx, c, resp)
 	if err != nil {
 		return fmt.Errorf("defer: %w", err)
 	}

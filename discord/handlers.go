@@ -25,9 +25,12 @@ var namePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 const checkBeforeDefer = time.Second
 
 // brief answers /brief: validate at once (ephemeral errors), defer, show
-// progress, then edit in the briefing and send any further parts.
+// progress, then edit in the briefing and send any further parts. With
+// preview, all of it is ephemeral and the briefing comes with a button
+// that posts it to the channel (see showPreview).
 func (b *Bot) brief(ctx context.Context, c *call) error {
 	_, opts := c.options()
+	c.private = optBool(opts, "preview")
 	req := BriefRequest{GuildID: c.i.GuildID, Topic: optString(opts, "topic"), Query: optString(opts, "query"), Language: optString(opts, "language")}
 	since, err := parseSince(optString(opts, "since"))
 	if err != nil {
@@ -87,6 +90,9 @@ func (b *Bot) brief(ctx context.Context, c *call) error {
 		return err
 	}
 	msgs := Render(br, b.cfg.Now())
+	if c.private {
+		return b.showPreview(ctx, c, br, msgs)
+	}
 	first := msgs[0]
 	content, embeds := first.Content, first.Embeds
 	if err := b.editResponse(ctx, c.i, &discordgo.WebhookEdit{Content: &content, Embeds: &embeds, AllowedMentions: noMentions()}); err != nil {

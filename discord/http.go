@@ -48,9 +48,11 @@ var errRequestOver = errors.New("the interaction's HTTP request is over")
 // is answered 401 with no detail and logged at debug level. A PING is
 // answered with a PONG.
 //
-// Commands and autocomplete run the same handlers as on the gateway,
-// each interaction ID once. The interaction's initial response (a
-// message, a deferral, autocomplete choices) is written as the body of
+// Commands, autocomplete and button clicks (a /brief preview's "Post to
+// channel") run the same handlers as on the gateway, each interaction ID
+// once. The interaction's initial response (a message, a deferral,
+// autocomplete choices, the update of a clicked message) is written as
+// the body of
 // the 200 answer to Discord's POST, as Discord documents for HTTP
 // interactions; what follows it (editing the deferred message,
 // follow-ups) goes through the interaction's webhook, as on the gateway.
