@@ -46,7 +46,7 @@ func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []ope
 		resp, err := s.client.CreateChatCompletion(actx, s.request(msgs, maxOut, jsonMode))
 		cancel()
 		r.calls++
-		s.observe(start, resp.Usage, err)
+		s.observe(ctx, start, resp.Usage, err)
 		if err == nil {
 			u := resp.Usage
 			if u.TotalTokens > 0 || u.PromptTokens > 0 {
@@ -92,7 +92,7 @@ func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []ope
 }
 
 // observe tells Config.OnCall about a request that started at start.
-func (s *Summarizer) observe(start time.Time, u openai.Usage, err error) {
+func (s *Summarizer) observe(ctx context.Context, start time.Time, u openai.Usage, err error) {
 	if s.cfg.OnCall == nil {
 		return
 	}
@@ -109,7 +109,7 @@ func (s *Summarizer) observe(start time.Time, u openai.Usage, err error) {
 	default:
 		c.Outcome = CallError
 	}
-	s.cfg.OnCall(c)
+	s.cfg.OnCall(ctx, c)
 }
 
 // settle corrects a reservation of in and out tokens to the usage a reply
@@ -131,7 +131,7 @@ func settle(b *digest.Budget, in, out, usedIn, usedOut int) {
 // max_tokens.
 func (s *Summarizer) request(msgs []openai.ChatCompletionMessage, maxOut int, jsonMode bool) openai.ChatCompletionRequest {
 	req := openai.ChatCompletionRequest{Model: s.cfg.Model, Messages: msgs}
-	if reasoningModel(s.cfg.Model) {
+	if s.cfg.TokenParam == TokenParamMaxCompletionTokens || (s.cfg.TokenParam == "" && ReasoningModel(s.cfg.Model)) {
 		req.MaxCompletionTokens = maxOut
 	} else {
 		//lint:ignore SA1019 Ollama, llama.cpp and older vLLM know max_tokens only.
@@ -152,7 +152,10 @@ func (s *Summarizer) request(msgs []openai.ChatCompletionMessage, maxOut int, js
 	return req
 }
 
-func reasoningModel(model string) bool {
+// ReasoningModel reports whether model names one of OpenAI's reasoning
+// models (o1, o3, o4, gpt-5, gpt-6…), which take max_completion_tokens
+// and refuse max_tokens.
+func ReasoningModel(model string) bool {
 	for _, p := range []string{"o1", "o3", "o4", "gpt-5", "gpt-6"} {
 		if strings.HasPrefix(model, p) {
 			return true
@@ -296,13 +299,18 @@ func sleep(ctx context.Context, d time.Duration) error {
 // is among them.
 type headerKey struct{}
 
-// headerRecorder is an HTTP client that stores each response's headers
-// where the request's context says.
+// headerRecorder is an HTTP client that adds the configured headers to
+// each request and stores each response's headers where the request's
+// context says.
 type headerRecorder struct {
 	next openai.HTTPDoer
+	send map[string]string
 }
 
 func (h headerRecorder) Do(req *http.Request) (*http.Response, error) {
+	for k, v := range h.send {
+		req.Header.Set(k, v)
+	}
 	resp, err := h.next.Do(req)
 	if resp != nil {
 		if dst, ok := req.Context().Value(headerKey{}).(*http.Header); ok {

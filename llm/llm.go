@@ -64,9 +64,12 @@ const minInputBudget = 500
 // Config configures a Summarizer. Only Model is required.
 type Config struct {
 	// BaseURL is the API's base URL: https://api.openai.com/v1 when empty,
-	// http://localhost:11434/v1 for Ollama, and so on. A host ending in
-	// .openai.azure.com selects Azure OpenAI (https://NAME.openai.azure.com).
+	// http://localhost:11434/v1 for Ollama, and so on.
 	BaseURL string
+	// APIType is APITypeOpenAI or APITypeAzure (deployment URLs, the
+	// api-key header, api-version); "" chooses Azure for a host ending in
+	// .openai.azure.com or .cognitiveservices.azure.com.
+	APIType string
 	// APIKey is sent as a bearer token (Azure: the api-key header). It is
 	// never logged, and removed from errors that echo it.
 	APIKey string
@@ -85,10 +88,20 @@ type Config struct {
 	// DefaultMaxRetryWait). A server asking, with Retry-After, for a
 	// longer wait gets no retry: the call fails at once.
 	MaxRetryWait time.Duration
-	// MaxOutputTokens is the max_tokens of each call; zero derives it from
-	// the request's MaxWords (200 + 3 per word, at least 300). Reasoning
-	// models spend part of it thinking and may need more.
+	// MaxOutputTokens is the completion-token limit of each call; zero
+	// derives it from the request's MaxWords (200 + 3 per word, at least
+	// 300). Reasoning models spend part of it thinking and may need more.
 	MaxOutputTokens int
+	// TokenParam names the request field the limit goes in: TokenParamMaxTokens
+	// (max_tokens, which Ollama, llama.cpp and older vLLM know),
+	// TokenParamMaxCompletionTokens (max_completion_tokens, which OpenAI's
+	// reasoning models require), or "" to choose by the model name (o1, o3,
+	// o4, gpt-5…: max_completion_tokens). Set it for an Azure deployment
+	// of a reasoning model whose name does not say so.
+	TokenParam string
+	// Headers are sent with every request, e.g. OpenRouter's optional
+	// HTTP-Referer and X-Title. They are not for secrets: APIKey is.
+	Headers map[string]string
 	// InputBudgetPerStory caps the estimated tokens of article text sent
 	// for one story; zero scales it with the summary asked for:
 	// DefaultInputTokensPerWord per word of the request's MaxWords, at
@@ -106,10 +119,11 @@ type Config struct {
 	// Timeout applies per call either way).
 	HTTPClient *http.Client
 	// OnCall, if not nil, is told of every chat completion request once
-	// it has ended, retries included, for metrics. It is called from the
-	// goroutine that made the request and must be quick and safe for
-	// concurrent use.
-	OnCall func(Call)
+	// it has ended, retries included, for metrics and usage records; ctx
+	// is the Summarize call's, with the values its caller put there. It
+	// is called from the goroutine that made the request and must be
+	// quick and safe for concurrent use.
+	OnCall func(ctx context.Context, c Call)
 }
 
 // Call is one chat completion request, as Config.OnCall sees it.
@@ -123,6 +137,18 @@ type Call struct {
 	// Duration is how long the request took.
 	Duration time.Duration
 }
+
+// Values of Config.APIType.
+const (
+	APITypeOpenAI = "openai"
+	APITypeAzure  = "azure"
+)
+
+// Values of Config.TokenParam.
+const (
+	TokenParamMaxTokens           = "max_tokens"
+	TokenParamMaxCompletionTokens = "max_completion_tokens"
+)
 
 // Outcomes of a Call.
 const (
@@ -185,7 +211,7 @@ func New(cfg Config, ps *prompts.Set, cache digest.SummaryCache, log *slog.Logge
 		hc = &http.Client{}
 	}
 	var oc openai.ClientConfig
-	if isAzure(cfg.BaseURL) {
+	if cfg.APIType == APITypeAzure || (cfg.APIType == "" && isAzure(cfg.BaseURL)) {
 		oc = openai.DefaultAzureConfig(cfg.APIKey, cfg.BaseURL)
 		oc.APIVersion = cfg.APIVersion
 		if oc.APIVersion == "" {
@@ -198,7 +224,7 @@ func New(cfg Config, ps *prompts.Set, cache digest.SummaryCache, log *slog.Logge
 			oc.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 		}
 	}
-	oc.HTTPClient = headerRecorder{next: hc}
+	oc.HTTPClient = headerRecorder{next: hc, send: cfg.Headers}
 	return &Summarizer{cfg: cfg, retries: retries, client: openai.NewClientWithConfig(oc), prompts: ps, cache: cache, log: log}
 }
 
@@ -214,7 +240,11 @@ func (s *Summarizer) inputBudget(maxWords int) int {
 // isAzure reports whether baseURL is an Azure OpenAI resource.
 func isAzure(baseURL string) bool {
 	u, err := url.Parse(baseURL)
-	return err == nil && strings.HasSuffix(strings.ToLower(u.Hostname()), ".openai.azure.com")
+	if err != nil {
+		return false
+	}
+	host := strings.ToLower(u.Hostname())
+	return strings.HasSuffix(host, ".openai.azure.com") || strings.HasSuffix(host, ".cognitiveservices.azure.com")
 }
 
 // Model returns the configured model name.

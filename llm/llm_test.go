@@ -654,6 +654,97 @@ func TestAzure(t *testing.T) {
 	}
 }
 
+// TestAzureAPIType checks that api_type azure selects Azure's deployment
+// URLs and api-key header on any host (a gateway, a test server), with
+// the configured api-version, and that api_type openai keeps the OpenAI
+// protocol on an Azure host name.
+func TestAzureAPIType(t *testing.T) {
+	st := newSetup(t)
+	st.cfg.BaseURL = strings.TrimSuffix(st.srv.URL(), "/v1")
+	st.cfg.APIType, st.cfg.APIVersion, st.cfg.Model = APITypeAzure, "2025-01-01-preview", "briefs-prod"
+	st.srv.Reply(goodReply)
+	if _, err := st.summarizer().Summarize(context.Background(), request(fixtureStory())); err != nil {
+		t.Fatal(err)
+	}
+	r := st.srv.Requests()[0]
+	if r.Path != "/openai/deployments/briefs-prod/chat/completions" || r.Query != "api-version=2025-01-01-preview" {
+		t.Errorf("Azure request to %s?%s", r.Path, r.Query)
+	}
+	if r.Header.Get("Api-Key") != apiKey || r.Header.Get("Authorization") != "" {
+		t.Errorf("Azure auth headers: api-key %q, Authorization %q", r.Header.Get("Api-Key"), r.Header.Get("Authorization"))
+	}
+
+	for _, host := range []string{"https://briefbot.openai.azure.com", "https://briefbot.cognitiveservices.azure.com/"} {
+		if !isAzure(host) {
+			t.Errorf("isAzure(%q) = false", host)
+		}
+	}
+	st = newSetup(t)
+	target, _ := url.Parse(st.srv.URL())
+	st.cfg.BaseURL, st.cfg.APIType = "https://briefbot.openai.azure.com/openai/v1", APITypeOpenAI
+	st.cfg.HTTPClient = &http.Client{Transport: redirect{target: target}}
+	st.srv.Reply(goodReply)
+	if _, err := st.summarizer().Summarize(context.Background(), request(fixtureStory())); err != nil {
+		t.Fatal(err)
+	}
+	if r := st.srv.Requests()[0]; r.Path != "/openai/v1/chat/completions" || r.Header.Get("Authorization") != "Bearer "+apiKey {
+		t.Errorf("api_type openai on an Azure host: request to %s, Authorization %q", r.Path, r.Header.Get("Authorization"))
+	}
+}
+
+// TestTokenParam checks which field carries the completion limit: by the
+// model's name, or as TokenParam says.
+func TestTokenParam(t *testing.T) {
+	for _, tc := range []struct {
+		model, param string
+		completion   bool // max_completion_tokens, else max_tokens
+	}{
+		{"gpt-4o-mini", "", false},
+		{"llama3.1", "", false},
+		{"o3-mini", "", true},
+		{"gpt-5-mini", "", true},
+		{"my-o3-deployment", "", false},
+		{"my-o3-deployment", TokenParamMaxCompletionTokens, true},
+		{"llama3.1", TokenParamMaxCompletionTokens, true},
+		{"gpt-4o", TokenParamMaxTokens, false},
+	} {
+		st := newSetup(t)
+		st.cfg.Model, st.cfg.TokenParam, st.cfg.MaxOutputTokens = tc.model, tc.param, 777
+		st.srv.Reply(goodReply)
+		if _, err := st.summarizer().Summarize(context.Background(), request(fixtureStory())); err != nil {
+			t.Fatal(err)
+		}
+		c := st.srv.Requests()[0].Chat
+		got := c.MaxCompletionTokens == 777 && c.MaxTokens == 0
+		if !got && !(c.MaxTokens == 777 && c.MaxCompletionTokens == 0) {
+			t.Errorf("%s %q: max_tokens %d, max_completion_tokens %d, want one of them 777", tc.model, tc.param, c.MaxTokens, c.MaxCompletionTokens)
+		} else if got != tc.completion {
+			t.Errorf("%s %q: max_completion_tokens used = %v, want %v", tc.model, tc.param, got, tc.completion)
+		}
+	}
+}
+
+// TestHeaders checks that configured headers (OpenRouter's HTTP-Referer
+// and X-Title) go with every request, retries included.
+func TestHeaders(t *testing.T) {
+	st := newSetup(t)
+	st.cfg.Headers = map[string]string{"HTTP-Referer": "https://briefbot.example", "X-Title": "briefbot"}
+	st.cfg.Sleep = func(context.Context, time.Duration) error { return nil }
+	st.srv.Enqueue(fakeopenai.Response{Status: http.StatusBadGateway}, fakeopenai.Response{Content: goodReply})
+	if _, err := st.summarizer().Summarize(context.Background(), request(fixtureStory())); err != nil {
+		t.Fatal(err)
+	}
+	reqs := st.srv.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	for i, r := range reqs {
+		if r.Header.Get("HTTP-Referer") != "https://briefbot.example" || r.Header.Get("X-Title") != "briefbot" || r.Header.Get("Authorization") != "Bearer "+apiKey {
+			t.Errorf("request %d headers %v", i, r.Header)
+		}
+	}
+}
+
 // redirect sends every request to target's host, as DNS would in a real
 // deployment.
 type redirect struct{ target *url.URL }

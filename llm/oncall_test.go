@@ -17,7 +17,7 @@ type callRecorder struct {
 	calls []Call
 }
 
-func (r *callRecorder) record(c Call) {
+func (r *callRecorder) record(_ context.Context, c Call) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.calls = append(r.calls, c)
