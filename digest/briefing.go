@@ -80,6 +80,29 @@ type Budget struct {
 	mu              sync.Mutex
 	input, output   int
 	usedIn, usedOut int
+	// total caps usedIn+usedOut when capped is set (Cap); spent is the
+	// error then.
+	total  int
+	capped bool
+	spent  error
+}
+
+// BudgetSpentError is what Reserve returns once a cap set with Cap is
+// reached. It matches ErrBudgetSpent; Reason is shown to readers.
+type BudgetSpentError struct{ Reason string }
+
+func (e *BudgetSpentError) Error() string        { return "token budget spent: " + e.Reason }
+func (e *BudgetSpentError) Is(target error) bool { return target == ErrBudgetSpent }
+
+// Cap limits the prompt and completion tokens of the budget together to
+// total (zero or less: none at all), on top of its input and output
+// limits. Past it, Reserve fails with a *BudgetSpentError giving reason,
+// which the briefing then states (a server's monthly allowance, say).
+func (b *Budget) Cap(total int, reason string) *Budget {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.total, b.capped, b.spent = total, true, &BudgetSpentError{Reason: reason}
+	return b
 }
 
 // NewBudget returns a budget of input (prompt) and output (completion)
@@ -95,6 +118,9 @@ func (b *Budget) Reserve(in, out int) error {
 	defer b.mu.Unlock()
 	if (b.input > 0 && b.usedIn+in > b.input) || (b.output > 0 && b.usedOut+out > b.output) {
 		return ErrBudgetSpent
+	}
+	if b.capped && b.usedIn+in+b.usedOut+out > b.total {
+		return b.spent
 	}
 	b.usedIn += in
 	b.usedOut += out

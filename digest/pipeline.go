@@ -244,7 +244,10 @@ func titleRelevance(query string) func(Article) float64 {
 // model was not used. It is deliberately vague: briefings are public, and
 // error details (addresses, provider messages) go to the log.
 func fallbackReason(err error) string {
+	var spent *BudgetSpentError
 	switch {
+	case errors.As(err, &spent):
+		return spent.Reason
 	case errors.Is(err, ErrBudgetSpent):
 		return "the token budget for this briefing is spent"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -75,6 +75,7 @@ func TestBuild(t *testing.T) {
 		{"llm fails", failingSummarizer{errors.New("llm: POST http://10.0.0.5/v1: 401 bad key")}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model failed"},
 		{"llm unavailable", failingSummarizer{fmt.Errorf("llm: 503: %w", ErrTransient)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model is unavailable"},
 		{"budget spent", failingSummarizer{fmt.Errorf("llm: %w", ErrBudgetSpent)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the token budget"},
+		{"allowance spent", failingSummarizer{fmt.Errorf("llm: %w", &BudgetSpentError{Reason: "this server's allowance is spent"})}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: this server's allowance is spent"},
 		{"max stories", nil, 8, BriefOptions{MaxStories: 5}, 5, SummarizerExtractive, "", ""},
 	}
 	for _, tt := range tests {
@@ -120,5 +121,28 @@ func TestBuildCanceled(t *testing.T) {
 	cancel()
 	if _, err := newTestBuilder(&echoSummarizer{}).Build(ctx, Selection{}, pipelineArticles(2), BriefOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Build with a canceled context: %v", err)
+	}
+}
+
+func TestBudgetCap(t *testing.T) {
+	b := NewBudget(1000, 100).Cap(500, "monthly allowance spent")
+	if err := b.Reserve(300, 100); err != nil {
+		t.Fatal(err)
+	}
+	err := b.Reserve(150, 0)
+	var spent *BudgetSpentError
+	if !errors.Is(err, ErrBudgetSpent) || !errors.As(err, &spent) || spent.Reason != "monthly allowance spent" {
+		t.Fatalf("over the cap: %v, want a BudgetSpentError", err)
+	}
+	b.Release(200, 50) // the call used less than reserved
+	if err := b.Reserve(150, 0); err != nil {
+		t.Errorf("after a release: %v", err)
+	}
+	// The per-briefing limits still apply, with their own error.
+	if err := b.Reserve(0, 60); !errors.Is(err, ErrBudgetSpent) || errors.As(err, &spent) {
+		t.Errorf("over the output limit: %v, want plain ErrBudgetSpent", err)
+	}
+	if err := NewBudget(0, 0).Cap(0, "none left").Reserve(1, 0); !errors.Is(err, ErrBudgetSpent) {
+		t.Errorf("a zero cap allowed a call: %v", err)
 	}
 }
