@@ -15,8 +15,8 @@ type CopyStats struct {
 }
 
 // copyTables are the tables Copy carries, parents before children, with
-// the rows it reads: every source, topic, summary, subscription and
-// delivery, and the articles fetched since the cut-off ($1) with their
+// the rows it reads: every source, topic, summary, subscription,
+// delivery and day of language-model usage, and the articles fetched since the cut-off ($1) with their
 // topic matches and near-duplicate band keys. Full-text indexes are not
 // copied: each database keeps its own in step with articles.
 var copyTables = []struct{ name, where string }{
@@ -28,6 +28,7 @@ var copyTables = []struct{ name, where string }{
 	{"summaries", ""},
 	{"subscriptions", ""},
 	{"deliveries", ""},
+	{"llm_usage", ""},
 }
 
 // Copy copies an installation from one store to another (SQLite to

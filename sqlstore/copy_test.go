@@ -32,6 +32,10 @@ func testCopy(t *testing.T, to *Store) {
 		t.Fatal(err)
 	}
 
+	if err := from.RecordLLMUsage(ctx, t0, LLMUsage{Model: "gpt-x", GuildID: "g1", Calls: 2, PromptTokens: 900, CompletionTokens: 90}); err != nil {
+		t.Fatal(err)
+	}
+
 	since := t0.Add(-30 * 24 * time.Hour)
 	first, err := Copy(ctx, from, to, since)
 	if err != nil {
@@ -49,7 +53,7 @@ func testCopy(t *testing.T, to *Store) {
 		}
 	}
 	if diff := cmp.Diff(written, map[string]int{"sources": 1, "topics": 1, "articles": 1, "article_bands": len(recent.Signature.BandKeys()),
-		"article_topics": 1, "summaries": 0, "subscriptions": 1, "deliveries": 1}); diff != "" {
+		"article_topics": 1, "summaries": 0, "subscriptions": 1, "deliveries": 1, "llm_usage": 1}); diff != "" {
 		t.Errorf("rows written (-got +want):\n%s", diff)
 	}
 
@@ -65,6 +69,9 @@ func testCopy(t *testing.T, to *Store) {
 	}
 	if seen, err := to.SeenArticles(ctx, sub.ID, since); err != nil || !seen["recent"] {
 		t.Errorf("copied delivery history: %v, %v", seen, err)
+	}
+	if n, err := to.GuildTokensSince(ctx, "g1", t0); err != nil || n != 990 {
+		t.Errorf("copied usage: %d tokens, %v; want 990 (once, after two copies)", n, err)
 	}
 	// The target's own full-text index covers the copied articles.
 	if found, err := to.SearchArticles(ctx, []string{"stockholm"}, t0.Add(-2*time.Hour), t0.Add(time.Hour), 10); err != nil || len(found) != 1 || found[0].ID != "recent" {

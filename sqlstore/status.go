@@ -102,9 +102,14 @@ func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]DeliveryReco
 }
 
 // LLMUsage counts language-model chat completion calls and the tokens
-// their servers reported, for one model.
+// their servers reported, for one model and, when recorded, one Discord
+// server.
 type LLMUsage struct {
 	Model string
+	// GuildID is the server the calls were made for; "" for the
+	// operator's own briefings. LLMUsageSince sums over servers and
+	// leaves it empty.
+	GuildID string
 	// Calls counts requests, FailedCalls those that got no reply (an
 	// error status, a timeout, a network failure).
 	Calls, FailedCalls int64
@@ -119,21 +124,21 @@ func utcDay(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// RecordLLMUsage adds u to the usage of u.Model on the UTC day of at.
-// Concurrent calls add up. Negative counts are an error.
+// RecordLLMUsage adds u to the usage of u.Model by u.GuildID on the UTC
+// day of at. Concurrent calls add up. Negative counts are an error.
 func (s *Store) RecordLLMUsage(ctx context.Context, at time.Time, u LLMUsage) error {
 	if u.Calls < 0 || u.FailedCalls < 0 || u.PromptTokens < 0 || u.CompletionTokens < 0 {
 		return fmt.Errorf("sqlstore: record usage of model %q: negative count in %+v", u.Model, u)
 	}
 	day := utcDay(at)
-	_, err := s.db.ExecContext(ctx, `INSERT INTO llm_usage (day, model, calls, failed_calls, prompt_tokens, completion_tokens)
-		VALUES ($1, $2, $3, $4, $5, $6)
-		ON CONFLICT (day, model) DO UPDATE SET
+	_, err := s.db.ExecContext(ctx, `INSERT INTO llm_usage (day, guild_id, model, calls, failed_calls, prompt_tokens, completion_tokens)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (guild_id, day, model) DO UPDATE SET
 			calls = llm_usage.calls + excluded.calls,
 			failed_calls = llm_usage.failed_calls + excluded.failed_calls,
 			prompt_tokens = llm_usage.prompt_tokens + excluded.prompt_tokens,
 			completion_tokens = llm_usage.completion_tokens + excluded.completion_tokens`,
-		day.UnixMilli(), u.Model, u.Calls, u.FailedCalls, u.PromptTokens, u.CompletionTokens)
+		day.UnixMilli(), u.GuildID, u.Model, u.Calls, u.FailedCalls, u.PromptTokens, u.CompletionTokens)
 	if err != nil {
 		return fmt.Errorf("sqlstore: record usage of model %q on %s: %w", u.Model, day.Format(time.DateOnly), err)
 	}
@@ -161,6 +166,47 @@ func (s *Store) LLMUsageSince(ctx context.Context, since time.Time) ([]LLMUsage,
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: usage since %s: %w", day.Format(time.DateOnly), err)
+	}
+	return out, nil
+}
+
+// GuildTokensSince returns the prompt and completion tokens recorded for
+// a Discord server over the UTC days from the one holding since on, all
+// models together.
+func (s *Store) GuildTokensSince(ctx context.Context, guildID string, since time.Time) (int64, error) {
+	day := utcDay(since)
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT CAST(COALESCE(SUM(prompt_tokens + completion_tokens), 0) AS BIGINT)
+		FROM llm_usage WHERE guild_id = $1 AND day >= $2`, guildID, day.UnixMilli()).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: tokens of server %s since %s: %w", guildID, day.Format(time.DateOnly), err)
+	}
+	return n, nil
+}
+
+// GuildUsageSince returns the usage of each Discord server ("" for the
+// operator's own briefings) over the UTC days from the one holding since
+// on, all models together, most tokens first. Model is left empty.
+func (s *Store) GuildUsageSince(ctx context.Context, since time.Time) ([]LLMUsage, error) {
+	day := utcDay(since)
+	rows, err := s.db.QueryContext(ctx, `SELECT guild_id, CAST(SUM(calls) AS BIGINT), CAST(SUM(failed_calls) AS BIGINT),
+			CAST(SUM(prompt_tokens) AS BIGINT), CAST(SUM(completion_tokens) AS BIGINT)
+		FROM llm_usage WHERE day >= $1 GROUP BY guild_id
+		ORDER BY SUM(prompt_tokens + completion_tokens) DESC, guild_id`, day.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: usage by server since %s: %w", day.Format(time.DateOnly), err)
+	}
+	defer rows.Close()
+	var out []LLMUsage
+	for rows.Next() {
+		var u LLMUsage
+		if err := rows.Scan(&u.GuildID, &u.Calls, &u.FailedCalls, &u.PromptTokens, &u.CompletionTokens); err != nil {
+			return nil, fmt.Errorf("sqlstore: usage by server since %s: %w", day.Format(time.DateOnly), err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: usage by server since %s: %w", day.Format(time.DateOnly), err)
 	}
 	return out, nil
 }

@@ -169,15 +169,16 @@ func testLLMUsage(t *testing.T, s *Store) {
 	}
 	record(lastMonth, LLMUsage{Model: "gpt-x", Calls: 7, PromptTokens: 7000, CompletionTokens: 700})
 	record(seoulMarch, LLMUsage{Model: "gpt-x", Calls: 1, PromptTokens: 100, CompletionTokens: 10}) // Feb 28th 23:30 UTC
-	record(march1.Add(time.Hour), LLMUsage{Model: "gpt-x", Calls: 1, PromptTokens: 1000, CompletionTokens: 200})
-	record(march1.Add(30*time.Hour), LLMUsage{Model: "gpt-x", Calls: 2, FailedCalls: 1, PromptTokens: 500, CompletionTokens: 50})
+	record(march1.Add(time.Hour), LLMUsage{Model: "gpt-x", GuildID: "g1", Calls: 1, PromptTokens: 1000, CompletionTokens: 200})
+	record(march1.Add(30*time.Hour), LLMUsage{Model: "gpt-x", GuildID: "g1", Calls: 2, FailedCalls: 1, PromptTokens: 500, CompletionTokens: 50})
+	record(lastMonth, LLMUsage{Model: "gpt-x", GuildID: "g1", Calls: 1, PromptTokens: 5, CompletionTokens: 5})
 	record(march1.Add(2*time.Hour), LLMUsage{Model: "llama3", Calls: 3, PromptTokens: 30, CompletionTokens: 3})
 
 	// Concurrent records add up.
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			if err := s.RecordLLMUsage(ctx, march1.Add(3*time.Hour), LLMUsage{Model: "llama3", Calls: 1, PromptTokens: 10, CompletionTokens: 1}); err != nil {
+			if err := s.RecordLLMUsage(ctx, march1.Add(3*time.Hour), LLMUsage{Model: "llama3", GuildID: "g2", Calls: 1, PromptTokens: 10, CompletionTokens: 1}); err != nil {
 				t.Error(err)
 			}
 		})
@@ -196,8 +197,28 @@ func testLLMUsage(t *testing.T, s *Store) {
 		t.Errorf("usage since March 1st (-got +want):\n%s", diff)
 	}
 	got, err = s.LLMUsageSince(ctx, lastMonth)
-	if err != nil || len(got) != 2 || got[0].Calls != 11 || got[0].PromptTokens != 8600 {
+	if err != nil || len(got) != 2 || got[0].Calls != 12 || got[0].PromptTokens != 8605 {
 		t.Errorf("usage since February 28th = %+v, %v", got, err)
+	}
+	// Per server: every model, this month's days only.
+	for _, c := range []struct {
+		guild string
+		want  int64
+	}{{"g1", 1750}, {"g2", 88}, {"", 33}, {"g3", 0}} {
+		if n, err := s.GuildTokensSince(ctx, c.guild, march1); err != nil || n != c.want {
+			t.Errorf("GuildTokensSince(%q) = %d, %v; want %d", c.guild, n, err, c.want)
+		}
+	}
+	byGuild, err := s.GuildUsageSince(ctx, march1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(byGuild, []LLMUsage{
+		{GuildID: "g1", Calls: 3, FailedCalls: 1, PromptTokens: 1500, CompletionTokens: 250},
+		{GuildID: "g2", Calls: 8, PromptTokens: 80, CompletionTokens: 8},
+		{GuildID: "", Calls: 3, PromptTokens: 30, CompletionTokens: 3},
+	}); diff != "" {
+		t.Errorf("usage by server (-got +want):\n%s", diff)
 	}
 	if err := s.RecordLLMUsage(ctx, march1, LLMUsage{Model: "gpt-x", PromptTokens: -1}); err == nil {
 		t.Error("negative tokens recorded")
