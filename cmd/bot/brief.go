@@ -113,6 +113,7 @@ sentences from the articles themselves, and the briefing says so.`,
 			if err != nil {
 				return err
 			}
+			a.recordLLMUsage(ctx, cfg, store, log)
 			b, err := a.builder(cfg, store, log)
 			if err != nil {
 				return err

@@ -29,7 +29,7 @@ type app struct {
 	now            func() time.Time
 	// onLLMCall, when set, is told of every language model request
 	// (briefbot run's metrics).
-	onLLMCall func(llm.Call)
+	onLLMCall func(context.Context, llm.Call)
 }
 
 func newRootCommand(getenv func(string) string, stdout, stderr io.Writer, now func() time.Time) *cobra.Command {

@@ -5,14 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
+	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/llm"
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
@@ -117,6 +122,22 @@ type LLMConfig struct {
 	InputBudget  int    `yaml:"input_budget,omitempty"`  // prompt tokens per briefing, default 24000
 	OutputBudget int    `yaml:"output_budget,omitempty"` // completion tokens per briefing, default 4000
 	PromptsDir   string `yaml:"prompts_dir,omitempty"`   // templates overriding the embedded ones
+	// APIType is "openai" or "azure"; empty: azure for an Azure host name.
+	APIType string `yaml:"api_type,omitempty"`
+	// APIVersion is Azure OpenAI's api-version (default llm.DefaultAzureAPIVersion).
+	APIVersion string `yaml:"api_version,omitempty"`
+	// Headers go with every request (OpenRouter's HTTP-Referer, X-Title).
+	Headers map[string]string `yaml:"headers,omitempty"`
+	// MaxTokensParam is auto, max_tokens or max_completion_tokens.
+	MaxTokensParam string `yaml:"max_tokens_param,omitempty"`
+	// MaxOutputTokens is the completion limit of each call; 0 derives it.
+	MaxOutputTokens int `yaml:"max_output_tokens,omitempty"`
+	// GuildMonthlyTokens caps each Discord server's tokens per UTC month; 0: no cap.
+	GuildMonthlyTokens int `yaml:"guild_monthly_tokens,omitempty"`
+	// InputPrice and OutputPrice are US dollars per million prompt and
+	// completion tokens, for the cost estimate; 0: no estimate.
+	InputPrice  float64 `yaml:"input_price_per_million,omitempty"`
+	OutputPrice float64 `yaml:"output_price_per_million,omitempty"`
 
 	timeout time.Duration
 }
@@ -212,6 +233,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.Discord.APIURL, "BRIEFBOT_DISCORD_API_URL")
 	set(&cfg.LLM.BaseURL, "OPENAI_BASE_URL")
 	set(&cfg.LLM.Model, "BRIEFBOT_MODEL")
+	set(&cfg.LLM.APIVersion, "OPENAI_API_VERSION")
 	set(&cfg.DiscordToken, "DISCORD_TOKEN")
 	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY")
 	setInt := func(dst *int, key string) {
@@ -226,6 +248,7 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	}
 	setInt(&cfg.Discord.ShardID, "BRIEFBOT_SHARD_ID")
 	setInt(&cfg.Discord.ShardCount, "BRIEFBOT_SHARD_COUNT")
+	setInt(&cfg.LLM.GuildMonthlyTokens, "BRIEFBOT_GUILD_MONTHLY_TOKENS")
 	set(&cfg.OpenAIKey, "OPENAI_API_KEY")
 }
 
@@ -286,6 +309,63 @@ func applyDefaults(cfg *Config) {
 	}
 	zero(&cfg.LLM.InputBudget, 24000)
 	zero(&cfg.LLM.OutputBudget, 4000)
+}
+
+// validateLLM checks the provider settings of the llm section.
+func validateLLM(cfg *Config, bad func(path, format string, args ...any)) {
+	l := &cfg.LLM
+	switch l.APIType {
+	case "", llm.APITypeOpenAI, llm.APITypeAzure:
+	default:
+		bad("$.llm.api_type", "%q is not an API type: want openai or azure (or leave it out to detect Azure by its host name)", l.APIType)
+	}
+	switch l.MaxTokensParam {
+	case "", "auto", llm.TokenParamMaxCompletionTokens:
+	case llm.TokenParamMaxTokens:
+		if llm.ReasoningModel(l.Model) {
+			bad("$.llm.max_tokens_param", "model %q is one of OpenAI's reasoning models, which refuse max_tokens: use max_completion_tokens or auto", l.Model)
+		}
+	default:
+		bad("$.llm.max_tokens_param", "%q: want auto, max_tokens or max_completion_tokens", l.MaxTokensParam)
+	}
+	if l.MaxOutputTokens > 0 && l.OutputBudget > 0 && l.MaxOutputTokens > l.OutputBudget {
+		bad("$.llm.max_output_tokens", "%d is more than llm.output_budget (%d), the completion tokens of a whole briefing: no call would fit; raise output_budget", l.MaxOutputTokens, l.OutputBudget)
+	}
+	for _, name := range slices.Sorted(maps.Keys(l.Headers)) {
+		p := "$.llm.headers." + name
+		switch canon := http.CanonicalHeaderKey(name); {
+		case !validHeaderName(name):
+			bad(p, "%q is not a valid HTTP header name", name)
+		case canon == "Authorization" || canon == "Api-Key" || canon == "Proxy-Authorization" || canon == "Cookie":
+			bad(p, "credentials do not belong in the config file: set OPENAI_API_KEY")
+		case canon == "Host" || canon == "Content-Type" || canon == "Content-Length":
+			bad(p, "briefbot sets %s itself", canon)
+		case strings.ContainsAny(l.Headers[name], "\r\n\x00"):
+			bad(p, "the value holds a line break or NUL")
+		}
+	}
+	for _, kv := range []struct {
+		key string
+		v   float64
+	}{{"input_price_per_million", l.InputPrice}, {"output_price_per_million", l.OutputPrice}} {
+		if kv.v < 0 || math.IsNaN(kv.v) || math.IsInf(kv.v, 0) {
+			bad("$.llm."+kv.key, "%v: want US dollars per million tokens, 0 or more", kv.v)
+		}
+	}
+}
+
+// validHeaderName reports whether name is an HTTP header field name (a
+// token of RFC 9110).
+func validHeaderName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for _, r := range name {
+		if r > 0x7e || r <= ' ' || strings.ContainsRune(`"(),/:;<=>?@[\]{}`, r) {
+			return false
+		}
+	}
+	return true
 }
 
 // fieldError is a validation failure at a YAML path such as
@@ -355,10 +435,11 @@ func validate(cfg *Config) []fieldError {
 	if cfg.LLM.timeout, err = parseDuration(cfg.LLM.Timeout, time.Second, 10*time.Minute); err != nil {
 		bad("$.llm.timeout", "%v", err)
 	}
+	validateLLM(cfg, bad)
 	for _, kv := range []struct {
 		key string
 		v   int
-	}{{"input_budget", cfg.LLM.InputBudget}, {"output_budget", cfg.LLM.OutputBudget}} {
+	}{{"input_budget", cfg.LLM.InputBudget}, {"output_budget", cfg.LLM.OutputBudget}, {"max_output_tokens", cfg.LLM.MaxOutputTokens}, {"guild_monthly_tokens", cfg.LLM.GuildMonthlyTokens}} {
 		key, v := kv.key, kv.v
 		if v < 0 {
 			bad("$.llm."+key, "%d is negative: want a number of tokens (or leave it out for the default)", v)

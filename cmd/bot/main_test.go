@@ -217,6 +217,18 @@ func TestConfigCheck(t *testing.T) {
 		{name: "shard out of range", file: "discord:\n  shard_id: 2\n  shard_count: 2\n", wantErr: "discord.shard_id: 2 is out of range: want 0 to shard_count-1 (1)"},
 		{name: "bad shard env", env: map[string]string{"BRIEFBOT_SHARD_COUNT": "two"}, wantErr: `BRIEFBOT_SHARD_COUNT="two" is not a whole number`},
 		{name: "bad rescue_after", file: "jobs:\n  rescue_after: 1s\n", wantErr: "jobs.rescue_after"},
+		{name: "provider settings", file: "llm:\n  api_type: azure\n  api_version: 2025-01-01-preview\n  max_tokens_param: max_completion_tokens\n  max_output_tokens: 2000\n  headers:\n    HTTP-Referer: https://briefbot.example\n    X-Title: briefbot\n  guild_monthly_tokens: 500000\n  input_price_per_million: 0.15\n  output_price_per_million: 0.6\n",
+			wantOut: []string{"api_type: azure", "api_version: 2025-01-01-preview", "max_tokens_param: max_completion_tokens", "max_output_tokens: 2000", "HTTP-Referer: https://briefbot.example", "guild_monthly_tokens: 500000", "input_price_per_million: 0.15"}},
+		{name: "api version and allowance env", env: map[string]string{"OPENAI_API_VERSION": "2024-10-21", "BRIEFBOT_GUILD_MONTHLY_TOKENS": "100000"}, wantOut: []string{"api_version: \"2024-10-21\"", "guild_monthly_tokens: 100000"}},
+		{name: "bad allowance env", env: map[string]string{"BRIEFBOT_GUILD_MONTHLY_TOKENS": "lots"}, wantErr: `BRIEFBOT_GUILD_MONTHLY_TOKENS="lots" is not a whole number`},
+		{name: "bad api_type", file: "llm:\n  api_type: anthropic\n", wantErr: `llm.api_type: "anthropic" is not an API type: want openai or azure`},
+		{name: "max_tokens for a reasoning model", file: "llm:\n  model: o3-mini\n  max_tokens_param: max_tokens\n", wantErr: `llm.max_tokens_param: model "o3-mini" is one of OpenAI's reasoning models`},
+		{name: "bad max_tokens_param", file: "llm:\n  max_tokens_param: tokens\n", wantErr: `llm.max_tokens_param: "tokens": want auto, max_tokens or max_completion_tokens`},
+		{name: "key in headers", file: "llm:\n  headers:\n    Authorization: Bearer sk-123\n", wantErr: "llm.headers.Authorization: credentials do not belong in the config file: set OPENAI_API_KEY"},
+		{name: "bad header name", file: "llm:\n  headers:\n    \"X Title\": briefbot\n", wantErr: `"X Title" is not a valid HTTP header name`},
+		{name: "negative price", file: "llm:\n  input_price_per_million: -1\n", wantErr: "llm.input_price_per_million: -1: want US dollars per million tokens"},
+		{name: "call limit over the briefing's", file: "llm:\n  max_output_tokens: 5000\n", wantErr: "llm.max_output_tokens: 5000 is more than llm.output_budget (4000)"},
+		{name: "negative allowance", file: "llm:\n  guild_monthly_tokens: -5\n", wantErr: "llm.guild_monthly_tokens: -5 is negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

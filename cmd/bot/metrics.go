@@ -28,11 +28,16 @@ type metrics struct {
 	llmCalls      *prometheus.CounterVec
 	llmDuration   prometheus.Histogram
 	llmTokens     *prometheus.CounterVec
+	llmCost       prometheus.Counter
 	llmFallbacks  *prometheus.CounterVec
 	deliveries    *prometheus.CounterVec
 	rateLimits    prometheus.Counter
 	rateLimitWait prometheus.Counter
 	jobLatency    *prometheus.HistogramVec
+
+	// inputPrice and outputPrice are US dollars per million prompt and
+	// completion tokens (llm.input_price_per_million…).
+	inputPrice, outputPrice float64
 }
 
 // Label values. They are part of the metrics' interface: do not rename.
@@ -62,14 +67,17 @@ const (
 	fallbackFailed      = "failed"      // any other error, or no usable bullet
 )
 
-func newMetrics(version string) *metrics {
+// newMetrics returns the metrics of a run; inputPrice and outputPrice
+// (US dollars per million prompt and completion tokens, 0 if unknown)
+// make the cost estimate.
+func newMetrics(version string, inputPrice, outputPrice float64) *metrics {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	m := &metrics{
-		reg: reg,
+		reg: reg, inputPrice: inputPrice, outputPrice: outputPrice,
 		polls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_polls_total",
 			Help: "Source polls by outcome: new, updated, unchanged, failed, waiting (backing off), disabled (the failure that disabled the source).",
@@ -105,6 +113,10 @@ func newMetrics(version string) *metrics {
 			Name: "briefbot_llm_tokens_total",
 			Help: "Tokens the language model server reported using, by kind: prompt or completion.",
 		}, []string{"kind"}),
+		llmCost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "briefbot_llm_cost_usd_total",
+			Help: "Estimated cost, in US dollars, of the tokens the language model server reported, at llm.input_price_per_million and llm.output_price_per_million (0 when they are not set).",
+		}),
 		llmFallbacks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "briefbot_llm_fallbacks_total",
 			Help: "Stories summarized by the extractive summarizer because the language model could not, by reason: budget_spent, timeout, unavailable, failed.",
@@ -134,7 +146,7 @@ func newMetrics(version string) *metrics {
 	})
 	build.Set(1)
 	reg.MustRegister(m.polls, m.pollDuration, m.articles, m.briefings, m.stories, m.llmCalls, m.llmDuration,
-		m.llmTokens, m.llmFallbacks, m.deliveries, m.rateLimits, m.rateLimitWait, m.jobLatency, build)
+		m.llmTokens, m.llmCost, m.llmFallbacks, m.deliveries, m.rateLimits, m.rateLimitWait, m.jobLatency, build)
 	// Every label value shows from the start, at 0, so that rates and
 	// alerts need no "or vector(0)".
 	for _, o := range pollOutcomes {
@@ -182,7 +194,7 @@ func (m *metrics) briefing(trigger string, br digest.Briefing) {
 }
 
 // llmCall counts one chat completion request (llm.Config.OnCall).
-func (m *metrics) llmCall(c llm.Call) {
+func (m *metrics) llmCall(_ context.Context, c llm.Call) {
 	if m == nil {
 		return
 	}
@@ -190,6 +202,7 @@ func (m *metrics) llmCall(c llm.Call) {
 	m.llmDuration.Observe(c.Duration.Seconds())
 	m.llmTokens.WithLabelValues("prompt").Add(float64(c.PromptTokens))
 	m.llmTokens.WithLabelValues("completion").Add(float64(c.CompletionTokens))
+	m.llmCost.Add(cost(c.PromptTokens, c.CompletionTokens, m.inputPrice, m.outputPrice))
 }
 
 // fallback counts a story the language model did not summarize.

@@ -31,7 +31,7 @@ func scrape(t *testing.T, m *metrics) map[string]float64 {
 func TestDeliveryOutcomeMetrics(t *testing.T) {
 	start := time.Date(2026, 5, 4, 7, 50, 0, 0, time.UTC)
 	e := newSchedEnv(t, schedOptions{start: start})
-	m := newMetrics("test")
+	m := newMetrics("test", 0, 0)
 	e.w.metrics = m
 	e.article("a1", "North Korea and South Korea hold talks", "Envoys of North Korea and South Korea met in Panmunjom on Monday.", start.Add(-time.Hour), "")
 
@@ -87,7 +87,7 @@ func TestDeliveryOutcomeMetrics(t *testing.T) {
 func TestPollOutcomeMetrics(t *testing.T) {
 	start := time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)
 	e := newSchedEnv(t, schedOptions{start: start, yaml: "fetch:\n  disable_after: 2\n  timeout: 2s\n"})
-	m := newMetrics("test")
+	m := newMetrics("test", 0, 0)
 	e.w.metrics = m
 	ctx := t.Context()
 	src, err := e.store.AddSource(ctx, digest.Source{Name: "guild-feed", URL: "http://127.0.0.1:9/feed", Interval: 15 * time.Minute, GuildID: schedGuild, Origin: digest.OriginChat})
@@ -128,7 +128,7 @@ func (f failingSummarizer) Summarize(ctx context.Context, req digest.SummaryRequ
 // TestFallbackMetrics: each story the language model could not summarize
 // is counted by reason; a cancelled briefing counts nothing.
 func TestFallbackMetrics(t *testing.T) {
-	m := newMetrics("test")
+	m := newMetrics("test", 0, 0)
 	req := digest.SummaryRequest{Story: digest.Story{ID: "s"}}
 	for _, err := range []error{
 		fmt.Errorf("llm: %w", digest.ErrBudgetSpent),

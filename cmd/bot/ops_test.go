@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -147,7 +148,7 @@ func TestRunMetrics(t *testing.T) {
 	for range 12 {
 		ai.Enqueue(fakeopenai.Response{Func: titleReply})
 	}
-	c := newsCLI(t, korea, map[string]string{"DISCORD_TOKEN": opsToken, "BRIEFBOT_DISCORD_API_URL": srv.URL(),
+	c := newsCLI(t, korea+"llm:\n  input_price_per_million: 2.5\n  output_price_per_million: 10\n", map[string]string{"DISCORD_TOKEN": opsToken, "BRIEFBOT_DISCORD_API_URL": srv.URL(),
 		"OPENAI_BASE_URL": ai.URL(), "OPENAI_API_KEY": opsAPIKey, "BRIEFBOT_MODEL": "test-model"})
 	clk := &clock{now: fixtureNow}
 	c.now = clk.Now
@@ -280,6 +281,10 @@ func TestRunMetrics(t *testing.T) {
 			t.Errorf("%s = %v (present %t), want at least %v", series, got, ok, v)
 		}
 	}
+	wantCost := (metrics[`briefbot_llm_tokens_total{kind="prompt"}`]*2.5 + metrics[`briefbot_llm_tokens_total{kind="completion"}`]*10) / 1e6
+	if got := metrics[`briefbot_llm_cost_usd_total`]; got <= 0 || math.Abs(got-wantCost) > 1e-9 {
+		t.Errorf("briefbot_llm_cost_usd_total = %v, want %v (the tokens at 2.5 and 10 USD per million)", got, wantCost)
+	}
 	if metrics[`briefbot_job_latency_seconds_sum{kind="poll_source"}`] < 0 {
 		t.Error("negative job latency")
 	}
@@ -306,6 +311,21 @@ func TestRunMetrics(t *testing.T) {
 	}
 	if strings.Contains(bot.errOut.String(), opsToken) || strings.Contains(bot.errOut.String(), opsAPIKey) {
 		t.Errorf("the logs show a secret:\n%s", bot.errOut.String())
+	}
+
+	// Every call was recorded for `briefbot status`, under the server.
+	var st struct {
+		LLM struct {
+			Calls        int64   `json:"calls"`
+			PromptTokens int64   `json:"prompt_tokens"`
+			Cost         float64 `json:"estimated_cost_usd"`
+		} `json:"llm"`
+	}
+	if out, _, err := c.run("status", "--format", "json"); err != nil || json.Unmarshal([]byte(out), &st) != nil {
+		t.Fatalf("status: %v\n%s", err, out)
+	}
+	if st.LLM.Calls != int64(ai.Calls()) || float64(st.LLM.PromptTokens) != metrics[`briefbot_llm_tokens_total{kind="prompt"}`] || math.Abs(st.LLM.Cost-wantCost) > 1e-9 {
+		t.Errorf("status shows %d calls, %d prompt tokens, $%v; want %d, %v, $%v", st.LLM.Calls, st.LLM.PromptTokens, st.LLM.Cost, ai.Calls(), metrics[`briefbot_llm_tokens_total{kind="prompt"}`], wantCost)
 	}
 }
 
@@ -411,7 +431,7 @@ func TestReadyzChecks(t *testing.T) {
 			return nil
 		}},
 	}
-	srv := httptest.NewServer(opsHandler(newMetrics("test"), checks, secretScrubber(opsToken), discardLogger()))
+	srv := httptest.NewServer(opsHandler(newMetrics("test", 0, 0), checks, secretScrubber(opsToken), discardLogger()))
 	defer srv.Close()
 	if code, body := httpGet(t, srv.URL+"/readyz"); code != http.StatusOK || body != "ok\n" {
 		t.Errorf("all checks passing: %d %q", code, body)
@@ -433,7 +453,7 @@ func TestOpsServerTimesOutSlowClients(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := startOps(ln, opsHandler(newMetrics("test"), nil, secretScrubber(), discardLogger()), discardLogger())
+	ops := startOps(ln, opsHandler(newMetrics("test", 0, 0), nil, secretScrubber(), discardLogger()), discardLogger())
 	defer ops.stop(context.Background())
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/briefbot/briefbot/discord"
 	"github.com/briefbot/briefbot/jobs"
-	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/schedule"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
@@ -68,13 +67,10 @@ a line per failing check) and /metrics (Prometheus).`,
 			}
 			var m *metrics
 			if httpAddr != "" {
-				m = newMetrics(shortVersion())
-				if prev := a.onLLMCall; prev != nil {
-					a.onLLMCall = func(c llm.Call) { prev(c); m.llmCall(c) }
-				} else {
-					a.onLLMCall = m.llmCall
-				}
+				m = newMetrics(shortVersion(), cfg.LLM.InputPrice, cfg.LLM.OutputPrice)
+				a.alsoOnLLMCall(m.llmCall)
 			}
+			a.recordLLMUsage(ctx, cfg, store, log)
 			poller, err := newPoller(ctx, cfg, store, log, a.now)
 			if err != nil {
 				return err

@@ -79,6 +79,7 @@ func newSchedEnv(t *testing.T, opts schedOptions) *schedEnv {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a.recordLLMUsage(ctx, cfg, store, log) // as run does
 	poller, err := newPoller(ctx, cfg, store, log, e.clk.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -56,9 +56,12 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 		}
 		progress(fmt.Sprintf("Reading %d articles from %d sources…", len(arts), len(outlets)))
 	}
-	br, err := s.builder.Build(ctx, sel, arts, digest.BriefOptions{
-		MaxStories: 6, Language: req.Language,
-		Budget: digest.NewBudget(s.cfg.LLM.InputBudget, s.cfg.LLM.OutputBudget),
+	budget, err := briefingBudget(ctx, s.cfg, s.store, req.GuildID, to)
+	if err != nil {
+		return digest.Briefing{}, err
+	}
+	br, err := s.builder.Build(withGuild(ctx, req.GuildID), sel, arts, digest.BriefOptions{
+		MaxStories: 6, Language: req.Language, Budget: budget,
 	})
 	if err != nil {
 		return br, err

@@ -6,14 +6,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
-	"github.com/briefbot/briefbot/llm"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
 )
@@ -143,12 +141,28 @@ type llmSpend struct {
 	Configured bool   `json:"configured"`
 	Model      string `json:"model,omitempty"` // the configured one
 	// Since is the start of the month, UTC.
-	Since            time.Time  `json:"since"`
-	Calls            int64      `json:"calls"`
-	FailedCalls      int64      `json:"failed_calls"`
-	PromptTokens     int64      `json:"prompt_tokens"`
-	CompletionTokens int64      `json:"completion_tokens"`
+	Since            time.Time `json:"since"`
+	Calls            int64     `json:"calls"`
+	FailedCalls      int64     `json:"failed_calls"`
+	PromptTokens     int64     `json:"prompt_tokens"`
+	CompletionTokens int64     `json:"completion_tokens"`
+	// EstimatedCostUSD is the tokens at llm.input_price_per_million and
+	// output_price_per_million; absent without prices.
+	EstimatedCostUSD *float64   `json:"estimated_cost_usd,omitempty"`
 	Models           []llmModel `json:"models"`
+	// GuildMonthlyTokens is llm.guild_monthly_tokens (0: no allowance).
+	GuildMonthlyTokens int        `json:"guild_monthly_tokens"`
+	Guilds             []llmGuild `json:"guilds"`
+}
+
+// llmGuild is one Discord server's use this month ("" is the operator's
+// `briefbot brief`).
+type llmGuild struct {
+	GuildID string `json:"guild_id"`
+	Calls   int64  `json:"calls"`
+	Tokens  int64  `json:"tokens"`
+	// Spent is set when the server has used its allowance up.
+	Spent bool `json:"spent"`
 }
 
 type llmModel struct {
@@ -256,7 +270,7 @@ func gatherStatus(ctx context.Context, cfg *Config, store *sqlstore.Store, now t
 		rep.LastDeliveries = append(rep.LastDeliveries, di)
 	}
 
-	rep.LLM = llmSpend{Configured: cfg.LLMEnabled(), Models: []llmModel{}}
+	rep.LLM = llmSpend{Configured: cfg.LLMEnabled(), Models: []llmModel{}, Guilds: []llmGuild{}, GuildMonthlyTokens: cfg.LLM.GuildMonthlyTokens}
 	if rep.LLM.Configured {
 		rep.LLM.Model = cfg.LLM.Model
 	}
@@ -271,7 +285,21 @@ func gatherStatus(ctx context.Context, cfg *Config, store *sqlstore.Store, now t
 		rep.LLM.FailedCalls += u.FailedCalls
 		rep.LLM.PromptTokens += u.PromptTokens
 		rep.LLM.CompletionTokens += u.CompletionTokens
-		rep.LLM.Models = append(rep.LLM.Models, llmModel(u))
+		rep.LLM.Models = append(rep.LLM.Models, llmModel{Model: u.Model, Calls: u.Calls, FailedCalls: u.FailedCalls,
+			PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens})
+	}
+	if cfg.LLM.InputPrice > 0 || cfg.LLM.OutputPrice > 0 {
+		c := cost(int(rep.LLM.PromptTokens), int(rep.LLM.CompletionTokens), cfg.LLM.InputPrice, cfg.LLM.OutputPrice)
+		rep.LLM.EstimatedCostUSD = &c
+	}
+	guilds, err := store.GuildUsageSince(ctx, rep.LLM.Since)
+	if err != nil {
+		return rep, err
+	}
+	for _, u := range guilds {
+		tokens := u.PromptTokens + u.CompletionTokens
+		rep.LLM.Guilds = append(rep.LLM.Guilds, llmGuild{GuildID: u.GuildID, Calls: u.Calls, Tokens: tokens,
+			Spent: u.GuildID != "" && cfg.LLM.GuildMonthlyTokens > 0 && tokens >= int64(cfg.LLM.GuildMonthlyTokens)})
 	}
 	return rep, nil
 }
@@ -380,12 +408,30 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	case l.Calls == 0:
 		fmt.Fprintf(w, "LLM spend, %s (UTC): nothing recorded yet (model %s)\n", month, orDash(l.Model))
 	default:
-		fmt.Fprintf(w, "LLM spend, %s (UTC): %d calls (%d failed), %d prompt + %d completion tokens\n",
+		fmt.Fprintf(w, "LLM spend, %s (UTC): %d calls (%d failed), %d prompt + %d completion tokens",
 			month, l.Calls, l.FailedCalls, l.PromptTokens, l.CompletionTokens)
+		if l.EstimatedCostUSD != nil {
+			fmt.Fprintf(w, ", about %s at the configured prices", dollars(*l.EstimatedCostUSD))
+		}
+		fmt.Fprintln(w)
 		rows := [][]string{{"MODEL", "CALLS", "FAILED", "PROMPT TOKENS", "COMPLETION TOKENS"}}
 		for _, m := range l.Models {
 			rows = append(rows, []string{orDash(m.Model), fmt.Sprint(m.Calls), fmt.Sprint(m.FailedCalls),
 				fmt.Sprint(m.PromptTokens), fmt.Sprint(m.CompletionTokens)})
+		}
+		table(w, rows)
+		rows = [][]string{{"SERVER", "CALLS", "TOKENS", "ALLOWANCE"}}
+		for _, g := range l.Guilds {
+			allowance := "-"
+			switch {
+			case g.GuildID == "":
+				g.GuildID = "(briefbot brief)"
+			case l.GuildMonthlyTokens > 0 && g.Spent:
+				allowance = fmt.Sprintf("used up (%s)", groupDigits(int64(l.GuildMonthlyTokens)))
+			case l.GuildMonthlyTokens > 0:
+				allowance = fmt.Sprintf("%d%% of %s", g.Tokens*100/int64(l.GuildMonthlyTokens), groupDigits(int64(l.GuildMonthlyTokens)))
+			}
+			rows = append(rows, []string{g.GuildID, fmt.Sprint(g.Calls), fmt.Sprint(g.Tokens), allowance})
 		}
 		table(w, rows)
 	}
@@ -441,39 +487,11 @@ func orDash(s string) string {
 	return s
 }
 
-// recordLLMUsage makes a.onLLMCall also record each language-model call
-// in store (see usageRecorder), after whatever it did before (run's
-// metrics). Call it before the summarizer is built (a.builder).
-func (a *app) recordLLMUsage(ctx context.Context, cfg *Config, store *sqlstore.Store, log *slog.Logger) {
-	record := usageRecorder(ctx, store, cfg.LLM.Model, a.now, log)
-	prev := a.onLLMCall
-	if prev == nil {
-		a.onLLMCall = record
-		return
+// dollars writes an estimate in US dollars: cents, or four decimals
+// under a dollar.
+func dollars(v float64) string {
+	if v < 1 {
+		return fmt.Sprintf("$%.4f", v)
 	}
-	a.onLLMCall = func(c llm.Call) {
-		prev(c)
-		record(c)
-	}
-}
-
-// usageRecorder returns an llm.Config.OnCall that adds each chat
-// completion call, and the tokens its server reported, to the store's
-// usage of model on the day of now, for `briefbot status`. A failure to
-// record is logged; the call it counts is not affected. ctx's values
-// are kept, not its end, so the calls of a shutting-down bot still count.
-func usageRecorder(ctx context.Context, store *sqlstore.Store, model string, now func() time.Time, log *slog.Logger) func(llm.Call) {
-	ctx = context.WithoutCancel(ctx)
-	return func(c llm.Call) {
-		u := sqlstore.LLMUsage{Model: model, Calls: 1,
-			PromptTokens: int64(max(0, c.PromptTokens)), CompletionTokens: int64(max(0, c.CompletionTokens))}
-		if c.Outcome != llm.CallOK {
-			u.FailedCalls = 1
-		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		defer cancel()
-		if err := store.RecordLLMUsage(ctx, now(), u); err != nil {
-			log.Warn("record language-model usage", "model", model, "tokens", u.PromptTokens+u.CompletionTokens, "error", err)
-		}
-	}
+	return fmt.Sprintf("$%.2f", v)
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"os"
@@ -143,9 +144,9 @@ func seedStatus(t *testing.T, path string) {
 	// this month, one failed, and one last month.
 	at := statusNow
 	var metered int
-	a := &app{now: func() time.Time { return at }, onLLMCall: func(llm.Call) { metered++ }}
+	a := &app{now: func() time.Time { return at }, onLLMCall: func(context.Context, llm.Call) { metered++ }}
 	a.recordLLMUsage(ctx, &Config{LLM: LLMConfig{Model: "tiny"}}, store, slog.New(slog.DiscardHandler))
-	record := a.onLLMCall
+	record := func(c llm.Call) { a.onLLMCall(withGuild(ctx, "100"), c) }
 	record(llm.Call{Outcome: llm.CallOK, PromptTokens: 1200, CompletionTokens: 150, Duration: time.Second})
 	record(llm.Call{Outcome: llm.CallOK, PromptTokens: 800, CompletionTokens: 90})
 	record(llm.Call{Outcome: llm.CallRateLimited})
@@ -160,7 +161,7 @@ func TestStatus(t *testing.T) {
 	dir := t.TempDir()
 	db := filepath.Join(dir, "t.db")
 	seedStatus(t, db)
-	env := map[string]string{"BRIEFBOT_DATABASE": db, "BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", "sources: []\n"),
+	env := map[string]string{"BRIEFBOT_DATABASE": db, "BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", "sources: []\nllm:\n  guild_monthly_tokens: 2000\n  input_price_per_million: 2.5\n  output_price_per_million: 10\n"),
 		"OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "BRIEFBOT_MODEL": "tiny"}
 
 	out, _, err := runStatus(t, env, statusNow)
@@ -220,7 +221,9 @@ func TestStatus(t *testing.T) {
 	}
 	wantLLM := llmSpend{Configured: true, Model: "tiny", Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
 		Calls: 3, FailedCalls: 1, PromptTokens: 2000, CompletionTokens: 240,
-		Models: []llmModel{{Model: "tiny", Calls: 3, FailedCalls: 1, PromptTokens: 2000, CompletionTokens: 240}}}
+		Models:           []llmModel{{Model: "tiny", Calls: 3, FailedCalls: 1, PromptTokens: 2000, CompletionTokens: 240}},
+		EstimatedCostUSD: new(0.0074), GuildMonthlyTokens: 2000,
+		Guilds: []llmGuild{{GuildID: "100", Calls: 3, Tokens: 2240, Spent: true}}}
 	if diff := cmp.Diff(got.LLM, wantLLM); diff != "" {
 		t.Errorf("llm spend (-got +want):\n%s", diff)
 	}

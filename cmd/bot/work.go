@@ -301,8 +301,10 @@ func (w *work) buildOne(ctx context.Context, j digest.BuildJob, q digest.Queue, 
 	memo := briefingKey(subFrom, fresh)
 	br, ok := written[memo]
 	if !ok {
-		opts.Budget = digest.NewBudget(w.cfg.LLM.InputBudget, w.cfg.LLM.OutputBudget)
-		br, err = w.svc.builder.Write(ctx, digest.Selection{Topic: topic, Query: topic.Query, From: subFrom, To: j.Slot}, fresh, countArticles(fresh), opts)
+		if opts.Budget, err = briefingBudget(ctx, w.cfg, w.store, j.GuildID, w.now()); err != nil {
+			return err
+		}
+		br, err = w.svc.builder.Write(withGuild(ctx, j.GuildID), digest.Selection{Topic: topic, Query: topic.Query, From: subFrom, To: j.Slot}, fresh, countArticles(fresh), opts)
 		if err != nil {
 			return err
 		}
