@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/spf13/cobra"
@@ -53,10 +55,51 @@ Exits non-zero, naming file and line, when the config is invalid.`,
 			if cfg.File != "" && cfg.DefaultSources {
 				from += " (sources: built-in defaults)"
 			}
-			_, err = fmt.Fprintf(a.stdout, "# config OK: %s\n# secrets from the environment:\n#   DISCORD_TOKEN: %s\n#   OPENAI_API_KEY: %s\n#   DISCORD_PUBLIC_KEY: %s\n%s",
-				from, mask(cfg.DiscordToken), mask(cfg.OpenAIKey), mask(cfg.DiscordPublicKey), out)
+			summarizer, warning := summarizerLine(cfg)
+			if warning != "" {
+				warning = "# warning: " + warning + "\n"
+			}
+			_, err = fmt.Fprintf(a.stdout, "# config OK: %s\n# secrets from the environment:\n#   DISCORD_TOKEN: %s\n#   OPENAI_API_KEY: %s\n#   DISCORD_PUBLIC_KEY: %s\n# summarizer: %s\n%s%s",
+				from, mask(cfg.DiscordToken), mask(cfg.OpenAIKey), mask(cfg.DiscordPublicKey), summarizer, warning, out)
 			return err
 		},
 	})
 	return cmd
+}
+
+// summarizerLine says which summarizer briefings will use under cfg, and
+// warns when a hosted provider that needs a key has none: every call would
+// be refused and every briefing would fall back to extractive.
+func summarizerLine(cfg *Config) (line, warning string) {
+	if !cfg.LLMEnabled() {
+		return "extractive (no OPENAI_API_KEY or llm.base_url)", ""
+	}
+	key := "OPENAI_API_KEY set"
+	if cfg.OpenAIKey == "" {
+		key = "OPENAI_API_KEY not set"
+	}
+	line = fmt.Sprintf("language model %s at %s (%s)", cfg.LLM.Model, redact(cfg.LLM.BaseURL), key)
+	if cfg.OpenAIKey == "" {
+		if host := keyedHost(cfg.LLM.BaseURL); host != "" {
+			warning = fmt.Sprintf("llm.base_url is %s, which needs an API key, and OPENAI_API_KEY is not set: every briefing will fall back to extractive. Set OPENAI_API_KEY, or remove llm.base_url for extractive briefings", host)
+		}
+	}
+	return line, warning
+}
+
+// keyedHost returns the host of baseURL when it is a hosted provider that
+// refuses requests without an API key (OpenAI, Azure OpenAI, OpenRouter),
+// else "".
+func keyedHost(baseURL string) string {
+	u, err := url.Parse(baseURL)
+	if err != nil {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	for _, name := range []string{"api.openai.com", "openrouter.ai", "openai.azure.com", "cognitiveservices.azure.com"} {
+		if host == name || strings.HasSuffix(host, "."+name) {
+			return host
+		}
+	}
+	return ""
 }

@@ -229,6 +229,15 @@ func TestConfigCheck(t *testing.T) {
 		{name: "negative price", file: "llm:\n  input_price_per_million: -1\n", wantErr: "llm.input_price_per_million: -1: want US dollars per million tokens"},
 		{name: "call limit over the briefing's", file: "llm:\n  max_output_tokens: 5000\n", wantErr: "llm.max_output_tokens: 5000 is more than llm.output_budget (4000)"},
 		{name: "negative allowance", file: "llm:\n  guild_monthly_tokens: -5\n", wantErr: "llm.guild_monthly_tokens: -5 is negative"},
+		{name: "summarizer extractive", wantOut: []string{"# summarizer: extractive (no OPENAI_API_KEY or llm.base_url)\n"}, notOut: []string{"# warning:"}},
+		{name: "summarizer with key", env: map[string]string{"OPENAI_API_KEY": "sk-sekrit"},
+			wantOut: []string{"# summarizer: language model gpt-4o-mini at https://api.openai.com/v1 (OPENAI_API_KEY set)\n"}, notOut: []string{"# warning:", "sekrit"}},
+		{name: "summarizer openai without key", file: "llm:\n  base_url: https://api.openai.com/v1\n",
+			wantOut: []string{"# summarizer: language model gpt-4o-mini at https://api.openai.com/v1 (OPENAI_API_KEY not set)\n", "# warning: llm.base_url is api.openai.com, which needs an API key, and OPENAI_API_KEY is not set"}},
+		{name: "summarizer azure without key", file: "llm:\n  base_url: https://my.openai.azure.com\n  model: dep\n", wantOut: []string{"# warning: llm.base_url is my.openai.azure.com"}},
+		{name: "summarizer openrouter without key", env: map[string]string{"OPENAI_BASE_URL": "https://openrouter.ai/api/v1"}, wantOut: []string{"# warning: llm.base_url is openrouter.ai"}},
+		{name: "summarizer local model without key", env: map[string]string{"OPENAI_BASE_URL": "http://localhost:11434/v1", "BRIEFBOT_MODEL": "llama3.1"},
+			wantOut: []string{"# summarizer: language model llama3.1 at http://localhost:11434/v1 (OPENAI_API_KEY not set)\n"}, notOut: []string{"# warning:"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
