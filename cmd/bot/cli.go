@@ -150,11 +150,13 @@ func writeJSON(w io.Writer, v any) error {
 // configOwned explains that a source or topic from the config file (or
 // the built-in defaults) is removed there, not with a command.
 func configOwned(kind, name string, cfg *Config) error {
-	where := "the built-in defaults"
-	if cfg.File != "" {
-		where = "the config file " + cfg.File
+	switch {
+	case cfg.File == "":
+		return fmt.Errorf("%s %q is one of the built-in defaults; to drop it, create %s with a `%ss:` list that leaves it out (see `briefbot config check` for the current list)", kind, name, defaultConfigFile, kind)
+	case kind == "source" && cfg.DefaultSources, kind == "topic" && cfg.DefaultTopics:
+		return fmt.Errorf("%s %q is one of the built-in defaults (the config file %s has no `%ss:` list); to drop it, add a `%ss:` list to %s that leaves it out (see `briefbot config check` for the current list)", kind, name, cfg.File, kind, kind, cfg.File)
 	}
-	return fmt.Errorf("%s %q comes from %s; remove it there (a config file with a `%ss:` list replaces the defaults)", kind, name, where, kind)
+	return fmt.Errorf("%s %q comes from the config file %s; remove it there", kind, name, cfg.File)
 }
 
 // syncSources makes the stored config-file sources match the config:

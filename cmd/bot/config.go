@@ -44,6 +44,8 @@ type Config struct {
 	File string `yaml:"-"`
 	// DefaultSources is set when Sources are the built-in defaults.
 	DefaultSources bool `yaml:"-"`
+	// DefaultTopics is set when Topics are the built-in defaults.
+	DefaultTopics bool `yaml:"-"`
 
 	// envErrs are environment overrides that did not parse.
 	envErrs []fieldError
@@ -282,6 +284,7 @@ func applyDefaults(cfg *Config) {
 	}
 	if cfg.Topics == nil {
 		cfg.Topics = append([]TopicConfig(nil), defaultTopics...)
+		cfg.DefaultTopics = true
 	}
 	zero(&cfg.Discord.MaxTopics, 25)
 	zero(&cfg.Discord.MaxSources, 25)

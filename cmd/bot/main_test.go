@@ -189,6 +189,42 @@ func TestSourcesAddRemove(t *testing.T) {
 	}
 }
 
+// Removing a source or topic owned by the config says where to change
+// it: the file, or a new file when the built-in defaults apply.
+func TestRemoveConfigOwned(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		file string // "" means no config file
+		args []string
+		want string
+	}{
+		{name: "default source, no file", args: []string{"sources", "remove", "yonhap"},
+			want: "source \"yonhap\" is one of the built-in defaults; to drop it, create briefbot.yaml with a `sources:` list that leaves it out (see `briefbot config check` for the current list)"},
+		{name: "default topic, no file", args: []string{"topics", "remove", "korea-talks"},
+			want: "topic \"korea-talks\" is one of the built-in defaults; to drop it, create briefbot.yaml with a `topics:` list that leaves it out"},
+		{name: "default source, file without sources", file: "topics: []\n", args: []string{"sources", "remove", "yonhap"},
+			want: "has no `sources:` list); to drop it, add a `sources:` list to"},
+		{name: "file source", file: "sources:\n  - name: mine\n    url: https://x.example/feed\n", args: []string{"sources", "remove", "mine"},
+			want: "comes from the config file"},
+		{name: "file topic", file: "topics:\n  - name: mine\n    query: rain\n", args: []string{"topics", "remove", "mine"},
+			want: "topic \"mine\" comes from the config file"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"BRIEFBOT_DATABASE": filepath.Join(dir, fmt.Sprintf("%d.db", i)), "BRIEFBOT_CONFIG": ""}
+			if tt.file != "" {
+				env["BRIEFBOT_CONFIG"] = writeFile(t, dir, fmt.Sprintf("%d.yaml", i), tt.file)
+			}
+			t.Chdir(t.TempDir()) // no ./briefbot.yaml
+			_, _, err := newCLI(t, env).run(tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("%v: %v, want it to contain %q", tt.args, err, tt.want)
+			}
+		})
+	}
+}
+
 func TestConfigCheck(t *testing.T) {
 	dir := t.TempDir()
 	tests := []struct {
