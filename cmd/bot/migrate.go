@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -34,6 +37,9 @@ Then set database (or BRIEFBOT_DATABASE) to the new one.`,
 			if src == dst {
 				return fmt.Errorf("--from and --to name the same database")
 			}
+			if err := checkSQLiteSource(src); err != nil {
+				return err
+			}
 			fromStore, err := sqlstore.Open(ctx, src)
 			if err != nil {
 				return fmt.Errorf("open --from %s: %w", redact(src), err)
@@ -61,4 +67,25 @@ Then set database (or BRIEFBOT_DATABASE) to the new one.`,
 	cmd.Flags().StringVar(&to, "to", "", "the database to copy into: a postgres:// URL, or sqlite:PATH")
 	cmd.Flags().StringVar(&since, "articles-since", "30d", "copy the articles fetched in this window (1h to 30d)")
 	return cmd
+}
+
+// checkSQLiteSource refuses a --from SQLite path that names no database
+// file: opening it would create an empty database, and the copy of nothing
+// would look like a finished migration.
+func checkSQLiteSource(path string) error {
+	if isPostgres(path) {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("--from %s: no such database file", path)
+	case err != nil:
+		return fmt.Errorf("--from %s: %w", path, err)
+	case fi.IsDir():
+		return fmt.Errorf("--from %s: a directory, not a database file", path)
+	case fi.Size() == 0:
+		return fmt.Errorf("--from %s: an empty file, not a briefbot database", path)
+	}
+	return nil
 }

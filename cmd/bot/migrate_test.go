@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -39,6 +42,17 @@ func TestMigrateCommand(t *testing.T) {
 	c.env["BRIEFBOT_DATABASE"] = to
 	if out, _, err := c.run("brief", "korea-talks", "--no-fetch", "--format", "json"); err != nil || !strings.Contains(out, "Stockholm") {
 		t.Errorf("brief on the copy: %v\n%s", err, out)
+	}
+	// A --from that names no file fails, and is not created.
+	nope := filepath.Join(dir, "nope.db")
+	if _, _, err := c.run("migrate", "--from", "sqlite:"+nope, "--to", "sqlite:"+filepath.Join(dir, "copy2.db")); err == nil || !strings.Contains(err.Error(), "--from "+nope+": no such database file") {
+		t.Errorf("migrate --from a missing file: %v", err)
+	}
+	if _, err := os.Stat(nope); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("migrate --from a missing file created it: %v", err)
+	}
+	if _, _, err := c.run("migrate", "--from", dir, "--to", "sqlite:"+filepath.Join(dir, "copy3.db")); err == nil || !strings.Contains(err.Error(), "a directory, not a database file") {
+		t.Errorf("migrate --from a directory: %v", err)
 	}
 	for _, bad := range [][]string{
 		{"migrate", "--from", "sqlite:" + from},
