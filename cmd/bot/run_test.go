@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -32,8 +35,16 @@ func (c *clock) Set(t time.Time) {
 
 func TestRunWithoutToken(t *testing.T) {
 	c := newsCLI(t, korea, nil)
-	if _, _, err := c.run("run"); err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN is not set") {
+	if _, _, err := c.run("run"); err == nil || !strings.Contains(err.Error(), "DISCORD_TOKEN is not set") || !strings.Contains(err.Error(), `(see README, "Discord" → "Setup")`) {
 		t.Errorf("run without a token: %v", err)
+	}
+	// The section the message points to exists.
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^## Discord\n(?:(?:[^#\n].*|###.*)?\n)*?### Setup\n`).Match(readme) {
+		t.Error(`README has no "## Discord" section with a "### Setup" heading`)
 	}
 }
 

@@ -176,4 +176,4 @@ func (e *userFacing) As(target any) bool {
 }
 
 // errNoToken explains what `run` needs.
-var errNoToken = errors.New("DISCORD_TOKEN is not set: create an application at https://discord.com/developers/applications, add a bot, and export its token (see README, \"Discord setup\")")
+var errNoToken = errors.New("DISCORD_TOKEN is not set: create an application at https://discord.com/developers/applications, add a bot, and export its token (see README, \"Discord\" → \"Setup\")")
