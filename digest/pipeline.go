@@ -296,12 +296,17 @@ func lede(b Briefing) string {
 		}
 		articles += len(s.Articles)
 	}
-	stories := "stories"
-	if len(b.Stories) == 1 {
-		stories = "story"
+	return fmt.Sprintf("%s from %s by %s on %s. Top: %s",
+		count(len(b.Stories), "story", "stories"), count(articles, "article", "articles"), count(len(outlets), "outlet", "outlets"),
+		b.scope(), strings.TrimSuffix(b.Stories[0].Headline, "."))
+}
+
+// count writes n with the noun's singular or plural: "1 story", "3 stories".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
 	}
-	return fmt.Sprintf("%d %s from %d articles by %d outlets on %s. Top: %s",
-		len(b.Stories), stories, articles, len(outlets), b.scope(), strings.TrimSuffix(b.Stories[0].Headline, "."))
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // window describes [from, to) for people: "in the last 24 hours".
@@ -310,6 +315,8 @@ func window(from, to time.Time) string {
 	switch {
 	case d <= 0:
 		return "in this window"
+	case d == time.Hour:
+		return "in the last hour"
 	case d%(24*time.Hour) == 0 && d >= 48*time.Hour:
 		return fmt.Sprintf("in the last %d days", d/(24*time.Hour))
 	default:

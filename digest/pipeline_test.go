@@ -116,6 +116,38 @@ func TestBuildNothingMatched(t *testing.T) {
 	}
 }
 
+func TestLede(t *testing.T) {
+	story := func(outlets ...string) BriefStory {
+		var s BriefStory
+		for _, o := range outlets {
+			s.Articles = append(s.Articles, Article{Outlet: o})
+		}
+		s.Headline = "Envoys meet."
+		return s
+	}
+	tests := []struct {
+		name    string
+		stories []BriefStory
+		since   time.Duration
+		want    string
+	}{
+		{name: "one of each", stories: []BriefStory{story("a")}, since: time.Hour,
+			want: "1 story from 1 article by 1 outlet on topic t in the last hour. Top: Envoys meet"},
+		{name: "plurals", stories: []BriefStory{story("a", "b"), story("a")}, since: 24 * time.Hour,
+			want: "2 stories from 3 articles by 2 outlets on topic t in the last 24 hours. Top: Envoys meet"},
+		{name: "days", stories: []BriefStory{story("a", "a")}, since: 72 * time.Hour,
+			want: "1 story from 2 articles by 1 outlet on topic t in the last 3 days. Top: Envoys meet"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := Briefing{Topic: "t", From: pipelineNow.Add(-tt.since), To: pipelineNow, Stories: tt.stories}
+			if got := lede(b); got != tt.want {
+				t.Errorf("lede = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestBuildCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -178,10 +178,10 @@ func (a *app) fetchDue(ctx context.Context, cfg *Config, store *sqlstore.Store, 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stderr, "fetching %d due sources…\n", len(due))
+	fmt.Fprintf(a.stderr, "fetching %s…\n", plural(len(due), "due source"))
 	results := poller.PollAll(ctx, due, false, nil)
 	t := summarize(results)
-	fmt.Fprintf(a.stderr, "fetched %d sources: %d new articles, %d failed\n", t.Polled, t.Articles, t.Failed)
+	fmt.Fprintf(a.stderr, "fetched %s: %s, %d failed\n", plural(t.Polled, "source"), plural(t.Articles, "new article"), t.Failed)
 	for _, r := range results {
 		if r.Status == sources.StatusFailed {
 			fmt.Fprintf(a.stderr, "  %s: %s\n", r.Source, r.Error)

@@ -185,7 +185,7 @@ func TestTopicsCommands(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, _, err := c.run("topics", "add", "missiles", "--query", "missile OR missiles")
-	if err != nil || !strings.Contains(out, "1 stored articles") {
+	if err != nil || !strings.Contains(out, "1 stored article of the last 30 days matches it") {
 		t.Errorf("topics add: %v\n%s", err, out)
 	}
 	if _, _, err := c.run("topics", "add", "bad", "--query", "a OR"); err == nil || !strings.Contains(err.Error(), "column") {
@@ -256,5 +256,39 @@ func TestSummarize(t *testing.T) {
 				t.Errorf("error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Counts of one read as one: "1 due source", not "1 due sources".
+func TestBriefFetchProgressOneSource(t *testing.T) {
+	srv := feedserver.New(t)
+	body, err := os.ReadFile(filepath.Join("testdata", "feeds", "wire.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Set("/wire.xml", feedserver.Doc{Body: string(body)})
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "briefbot.yaml", fmt.Sprintf("database: %s\nsources:\n  - name: wire\n    url: %s/wire.xml\n    allow_private: true\n", filepath.Join(dir, "b.db"), srv.URL))
+	c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": cfg})
+	c.now = func() time.Time { return fixtureNow }
+	_, stderr, err := c.run("brief", "--query", "volcano")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"fetching 1 due source…\n", "fetched 1 source: "} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for _, tt := range []struct {
+		n    int
+		want string
+	}{{0, "0 sources"}, {1, "1 source"}, {2, "2 sources"}} {
+		if got := plural(tt.n, "source"); got != tt.want {
+			t.Errorf("plural(%d, source) = %q, want %q", tt.n, got, tt.want)
+		}
 	}
 }

@@ -161,8 +161,8 @@ func printResults(w io.Writer, results []sources.PollResult, t fetchTotal) error
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "total: %d sources: %d new, %d updated, %d unchanged, %d failed, %d disabled, %d waiting; %d articles stored, %d updated, %d duplicates skipped, %d linked as near-duplicates\n",
-		t.Sources, t.New, t.Updated, t.Unchanged, t.Failed, t.Disabled, t.Waiting, t.Articles, t.Changed, t.Duplicates, t.Linked)
+	_, err := fmt.Fprintf(w, "total: %s: %d new, %d updated, %d unchanged, %d failed, %d disabled, %d waiting; %s stored, %d updated, %s skipped, %d linked as near-duplicates\n",
+		plural(t.Sources, "source"), t.New, t.Updated, t.Unchanged, t.Failed, t.Disabled, t.Waiting, plural(t.Articles, "article"), t.Changed, plural(t.Duplicates, "duplicate"), t.Linked)
 	return err
 }
 
@@ -173,7 +173,7 @@ func detail(r sources.PollResult) string {
 	}
 	var parts []string
 	if r.Items > 0 || r.Status != sources.StatusUnchanged {
-		parts = append(parts, fmt.Sprintf("%d items", r.Items))
+		parts = append(parts, plural(r.Items, "item"))
 	} else {
 		parts = append(parts, "not modified")
 	}

@@ -419,7 +419,7 @@ unless --with-credentials is given. FILE is replaced whole, or not at all.`,
 				if err := writeFileAtomic(args[0], mode, write); err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(a.stdout, "exported %d sources to %s\n", len(srcs), args[0])
+				_, err = fmt.Fprintf(a.stdout, "exported %s to %s\n", plural(len(srcs), "source"), args[0])
 				return err
 			})
 		},

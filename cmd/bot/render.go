@@ -123,11 +123,21 @@ func renderText(b digest.Briefing, now time.Time) string {
 }
 
 func nothingFound(b digest.Briefing) string {
-	if len(b.Searched) == 0 {
+	n := len(b.Searched)
+	if n == 0 {
 		return ""
 	}
-	return wrap(fmt.Sprintf("Searched %d sources: %s. Try a longer --since, a broader query, or `briefbot fetch` first.",
-		len(b.Searched), strings.Join(b.Searched, ", ")), textWidth, "", "")
+	return wrap(fmt.Sprintf("Searched %s: %s. Try a longer --since, a broader query, or `briefbot fetch` first.",
+		plural(n, "source"), strings.Join(b.Searched, ", ")), textWidth, "", "")
+}
+
+// plural counts n of a noun with a regular plural: "1 source",
+// "2 sources", "0 new articles".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func citeMarks(cites []int) string {

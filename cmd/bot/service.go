@@ -54,7 +54,7 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 		for _, a := range arts {
 			outlets[a.Outlet] = true
 		}
-		progress(fmt.Sprintf("Reading %d articles from %d sources…", len(arts), len(outlets)))
+		progress(fmt.Sprintf("Reading %s from %s…", plural(len(arts), "article"), plural(len(outlets), "source")))
 	}
 	budget, err := briefingBudget(ctx, s.cfg, s.store, req.GuildID, to)
 	if err != nil {

@@ -121,7 +121,7 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 					return fmt.Errorf("%s is not a usable feed: %w", redact(raw), err)
 				}
 				title = feed.Title
-				fmt.Fprintf(a.stdout, "checked %s: %q, %d items\n", redact(raw), feed.Title, len(feed.Items))
+				fmt.Fprintf(a.stdout, "checked %s: %q, %s\n", redact(raw), feed.Title, plural(len(feed.Items), "item"))
 			}
 			if name == "" {
 				name = suggestName(title, raw)

@@ -353,10 +353,12 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	switch {
 	case subs.Active+subs.Paused == 0:
 		fmt.Fprintln(w, "Next slots: no subscriptions yet; subscribe a channel with /subscribe in Discord")
+	case subs.Active == 0 && subs.Paused == 1:
+		fmt.Fprintln(w, "Next slots: none; the one subscription is paused (see /subscriptions in Discord)")
 	case subs.Active == 0:
 		fmt.Fprintf(w, "Next slots: none; all %d subscriptions are paused (see /subscriptions in Discord)\n", subs.Paused)
 	default:
-		head := fmt.Sprintf("Next slots: %d of %d active subscriptions", len(rep.NextSlots), subs.Active)
+		head := fmt.Sprintf("Next slots: %d of %s", len(rep.NextSlots), plural(subs.Active, "active subscription"))
 		if subs.Paused > 0 {
 			head += fmt.Sprintf(" (%d paused)", subs.Paused)
 		}
@@ -378,7 +380,11 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	if len(rep.LastDeliveries) == 0 {
 		fmt.Fprintln(w, "Last deliveries: none yet")
 	} else {
-		fmt.Fprintf(w, "Last deliveries: the %d most recent\n", len(rep.LastDeliveries))
+		if n := len(rep.LastDeliveries); n == 1 {
+			fmt.Fprintln(w, "Last deliveries: the most recent")
+		} else {
+			fmt.Fprintf(w, "Last deliveries: the %d most recent\n", n)
+		}
 		rows := [][]string{{"WHEN", "OUTCOME", "PARTS", "TOPIC", "GUILD", "CHANNEL", "SLOT", "ERROR"}}
 		for _, d := range rep.LastDeliveries {
 			parts := "-"
@@ -408,8 +414,8 @@ func writeStatus(w io.Writer, rep statusReport) error {
 	case l.Calls == 0:
 		fmt.Fprintf(w, "LLM spend, %s (UTC): nothing recorded yet (model %s)\n", month, orDash(l.Model))
 	default:
-		fmt.Fprintf(w, "LLM spend, %s (UTC): %d calls (%d failed), %d prompt + %d completion tokens",
-			month, l.Calls, l.FailedCalls, l.PromptTokens, l.CompletionTokens)
+		fmt.Fprintf(w, "LLM spend, %s (UTC): %s (%d failed), %d prompt + %d completion tokens",
+			month, plural(int(l.Calls), "call"), l.FailedCalls, l.PromptTokens, l.CompletionTokens)
 		if l.EstimatedCostUSD != nil {
 			fmt.Fprintf(w, ", about %s at the configured prices", dollars(*l.EstimatedCostUSD))
 		}

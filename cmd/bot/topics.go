@@ -207,7 +207,11 @@ func (a *app) topicsAddCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.stdout, "added topic %s; %d stored articles of the last 30 days match it\n", name, n)
+			match := "match"
+			if n == 1 {
+				match = "matches"
+			}
+			_, err = fmt.Fprintf(a.stdout, "added topic %s; %s of the last 30 days %s it\n", name, plural(n, "stored article"), match)
 			return err
 		},
 	}

@@ -179,9 +179,9 @@ func (w *work) Poll(ctx context.Context, j digest.PollJob, q digest.Queue) error
 	if err != nil {
 		return err
 	}
-	text := fmt.Sprintf("briefbot stopped polling the source **%s** after %d failed polls in a row. "+
+	text := fmt.Sprintf("briefbot stopped polling the source **%s** after %s in a row. "+
 		"A server manager can check it with `/sources list`, then remove it with `/sources remove` or add it again once the feed works.",
-		src.Name, after.State.Failures)
+		src.Name, plural(after.State.Failures, "failed poll"))
 	seen := map[string]bool{}
 	var errs []error
 	for _, sub := range subs {
