@@ -170,6 +170,11 @@ type Briefing struct {
 	// Searched names the sources whose articles were searched, for
 	// "nothing matched" replies.
 	Searched []string
+	// Unfetched counts the Searched sources whose last fetch did not
+	// succeed (failing, backing off or disabled) or that were never
+	// fetched: when it is all of them, nothing matched because nothing
+	// was read, not because of the query.
+	Unfetched int
 	// Matched is how many articles matched before clustering.
 	Matched int
 }

@@ -128,7 +128,7 @@ sentences from the articles themselves, and the briefing says so.`,
 					return err
 				}
 				for _, s := range srcs {
-					br.Searched = append(br.Searched, s.Name)
+					searched(&br, s)
 				}
 			}
 			return render(a.stdout, br, flags.format, a.now())
@@ -166,10 +166,23 @@ func (a *app) fetchDue(ctx context.Context, cfg *Config, store *sqlstore.Store, 
 		return err
 	}
 	var due []digest.Source
+	var backingOff int
+	var nextTry time.Time
 	for _, s := range srcs {
-		if !s.State.Disabled && !s.State.NextPoll.After(a.now()) {
+		switch {
+		case s.State.Disabled:
+		case !s.State.NextPoll.After(a.now()):
 			due = append(due, s)
+		case s.State.Failures > 0:
+			backingOff++
+			if nextTry.IsZero() || s.State.NextPoll.Before(nextTry) {
+				nextTry = s.State.NextPoll
+			}
 		}
+	}
+	if backingOff > 0 {
+		fmt.Fprintf(a.stderr, "skipping %s backing off after failures (the first retries %s); see `briefbot sources list`\n",
+			plural(backingOff, "source"), until(a.now(), nextTry))
 	}
 	if len(due) == 0 {
 		return nil
@@ -188,6 +201,14 @@ func (a *app) fetchDue(ctx context.Context, cfg *Config, store *sqlstore.Store, 
 		}
 	}
 	return ctx.Err()
+}
+
+// searched adds src to the sources a briefing that found nothing searched.
+func searched(br *digest.Briefing, src digest.Source) {
+	br.Searched = append(br.Searched, src.Name)
+	if st := src.State; st.Disabled || st.Failures > 0 || st.LastSuccess.IsZero() {
+		br.Unfetched++
+	}
 }
 
 func (a *app) briefOptions(cfg *Config, f briefFlags) digest.BriefOptions {

@@ -292,3 +292,53 @@ func TestPlural(t *testing.T) {
 		}
 	}
 }
+
+// When no searched source has been fetched, "nothing matched" says so
+// instead of blaming the query, and sources backing off are named.
+func TestBriefAllSourcesFailing(t *testing.T) {
+	srv := feedserver.New(t)
+	srv.Set("/a.xml", feedserver.Doc{Status: 503})
+	srv.Set("/b.xml", feedserver.Doc{Status: 404})
+	dir := t.TempDir()
+	src := "  - name: %s\n    url: %s/%s.xml\n    allow_private: true\n"
+	one := fmt.Sprintf("database: %s\nsources:\n"+src, filepath.Join(dir, "one.db"), "a", srv.URL, "a")
+	two := fmt.Sprintf("database: %s\nsources:\n"+src+src, filepath.Join(dir, "two.db"), "a", srv.URL, "a", "b", srv.URL, "b")
+	tests := []struct {
+		name, config, wantOut string
+		wantSkipped           string
+	}{
+		{name: "one source", config: one, wantOut: "The one source searched, a, has not been fetched successfully (see `briefbot sources list`).",
+			wantSkipped: "skipping 1 source backing off after failures (the first retries in "},
+		{name: "two sources", config: two, wantOut: "None of the 2 sources searched has been fetched successfully (see `briefbot sources list`): a, b.",
+			wantSkipped: "skipping 2 sources backing off after failures (the first retries in "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": writeFile(t, dir, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.config)})
+			c.now = func() time.Time { return fixtureNow }
+			out, stderr, err := c.run("brief", "--query", "volcano")
+			if err != nil {
+				t.Fatal(err)
+			}
+			unwrapped := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+			if !strings.Contains(unwrapped(out), tt.wantOut) || strings.Contains(out, "`briefbot fetch`") {
+				t.Errorf("first brief: stdout lacks %q (or still hints at fetch):\n%s", tt.wantOut, out)
+			}
+			if strings.Contains(stderr, "skipping") {
+				t.Errorf("first brief skipped sources:\n%s", stderr)
+			}
+			// Now every source backs off: nothing is fetched, and stderr
+			// says why.
+			out, stderr, err = c.run("brief", "--query", "volcano")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(unwrapped(out), tt.wantOut) {
+				t.Errorf("second brief: stdout lacks %q:\n%s", tt.wantOut, out)
+			}
+			if !strings.Contains(stderr, tt.wantSkipped) || strings.Contains(stderr, "fetching") {
+				t.Errorf("second brief: stderr lacks %q (or fetched):\n%s", tt.wantSkipped, stderr)
+			}
+		})
+	}
+}

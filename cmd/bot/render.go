@@ -124,8 +124,15 @@ func renderText(b digest.Briefing, now time.Time) string {
 
 func nothingFound(b digest.Briefing) string {
 	n := len(b.Searched)
-	if n == 0 {
+	switch {
+	case n == 0:
 		return ""
+	case b.Unfetched >= n && n == 1:
+		return wrap(fmt.Sprintf("The one source searched, %s, has not been fetched successfully (see `briefbot sources list`).",
+			b.Searched[0]), textWidth, "", "")
+	case b.Unfetched >= n:
+		return wrap(fmt.Sprintf("None of the %d sources searched has been fetched successfully (see `briefbot sources list`): %s.",
+			n, strings.Join(b.Searched, ", ")), textWidth, "", "")
 	}
 	return wrap(fmt.Sprintf("Searched %s: %s. Try a longer --since, a broader query, or `briefbot fetch` first.",
 		plural(n, "source"), strings.Join(b.Searched, ", ")), textWidth, "", "")

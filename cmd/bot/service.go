@@ -69,7 +69,7 @@ func (s *service) Brief(ctx context.Context, req discord.BriefRequest, progress 
 	if len(br.Stories) == 0 {
 		for _, src := range srcs {
 			if src.GuildID == "" || src.GuildID == req.GuildID {
-				br.Searched = append(br.Searched, src.Name)
+				searched(&br, src)
 			}
 		}
 	}
