@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -71,6 +74,15 @@ func resolve(dsn string) (dialect, string, error) {
 			return dialect{}, "", fmt.Errorf("sqlstore: open PostgreSQL: %w", err)
 		}
 		return postgresDialect(), dsn, nil
+	case strings.Contains(dsn, "://"):
+		scheme, _, _ := strings.Cut(dsn, "://")
+		if !schemePattern.MatchString(scheme) {
+			scheme = "(a URL)"
+		}
+		return dialect{}, "", fmt.Errorf("sqlstore: open %s://…: not a SQLite file path or a postgres:// URL", scheme)
+	case keywordDSN.MatchString(dsn):
+		// It may hold a password: not quoted.
+		return dialect{}, "", errors.New("sqlstore: open: a PostgreSQL keyword/value string (host=… user=…) is not supported: write it as a postgres:// URL")
 	default:
 		source, err := sqliteSource(dsn)
 		if err != nil {
@@ -79,6 +91,14 @@ func resolve(dsn string) (dialect, string, error) {
 		return sqliteDialect(), source, nil
 	}
 }
+
+// schemePattern matches a URL scheme (RFC 3986).
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// keywordDSN matches a PostgreSQL keyword/value connection string
+// ("host=db user=bot dbname=briefbot"), which Open does not take for a
+// SQLite file name.
+var keywordDSN = regexp.MustCompile(`(?:^|\s)(?:host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|application_name|service)\s*=`)
 
 // isPostgres reports whether dsn is a PostgreSQL URL.
 func isPostgres(dsn string) bool {
@@ -92,10 +112,20 @@ func shownDSN(dsn string) string {
 		return dsn
 	}
 	u, err := url.Parse(dsn)
+	if err == nil {
+		return u.Redacted()
+	}
+	// pgx parses some URLs net/url does not (a '#' in the password):
+	// show what it connects to.
+	c, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return "(unparsable PostgreSQL URL)"
 	}
-	return u.Redacted()
+	shown := url.URL{Scheme: "postgres", Host: net.JoinHostPort(c.Host, strconv.Itoa(int(c.Port))), Path: "/" + c.Database}
+	if c.User != "" {
+		shown.User = url.User(c.User)
+	}
+	return shown.String()
 }
 
 // sqliteDialect returns the dialect of modernc.org/sqlite.

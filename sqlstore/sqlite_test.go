@@ -138,6 +138,14 @@ func TestOpenErrors(t *testing.T) {
 		{name: "missing directory", dsn: filepath.Join(dir, "missing", "briefbot.db"), mention: filepath.Join(dir, "missing")},
 		{name: "parent is a file", dsn: filepath.Join(file, "briefbot.db"), mention: file},
 		{name: "query in path", dsn: filepath.Join(dir, "b.db?mode=ro"), mention: "b.db?mode=ro"},
+		{name: "another database's URL", dsn: "mysql://bot:hunter2@db.example/briefbot", mention: "sqlstore: open mysql://…: not a SQLite file path or a postgres:// URL", mustHide: "hunter2"},
+		{name: "keyword/value string", dsn: "host=db.example user=bot password=hunter2 dbname=briefbot", mention: "keyword/value string (host=… user=…) is not supported: write it as a postgres:// URL", mustHide: "hunter2"},
+		{
+			// pgx takes the '#' into the password where net/url cannot
+			// parse the URL; nothing listens on port 1.
+			name: "postgres with a '#' in the password", dsn: "postgres://bot:hun#ter2@127.0.0.1:1/briefbot?connect_timeout=5",
+			mention: `sqlstore: open "postgres://bot@127.0.0.1:1/briefbot"`, mustHide: "ter2",
+		},
 		{
 			// Nothing listens on port 1.
 			name: "postgres server not there", dsn: "postgres://bot:hunter2@127.0.0.1:1/briefbot?connect_timeout=5",

@@ -21,6 +21,7 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/jackc/pgx/v5"
 )
 
 // Config is briefbot's configuration: the YAML file, then environment
@@ -400,8 +401,14 @@ func validate(cfg *Config) []fieldError {
 			bad("$.fetch."+key, "%d is out of range: want 1 to 10000 (or leave it out for the default)", v)
 		}
 	}
+	if err := checkDatabase(cfg.Database); err != nil {
+		bad("$.database", "%v", err)
+	}
 	if err := checkHTTPURL(cfg.Discord.APIURL); err != nil {
 		bad("$.discord.api_url", "%v", err)
+	}
+	if g := cfg.Discord.GuildID; g != "" && !guildIDPattern.MatchString(g) {
+		bad("$.discord.guild_id", "%q is not a Discord server ID: want its 17 to 20 digits (Developer Mode on, then right-click the server, Copy Server ID), or leave it out to register the commands in every server", g)
 	}
 	if cfg.LLM.BaseURL != "" {
 		if err := checkHTTPURL(cfg.LLM.BaseURL); err != nil {
@@ -504,6 +511,46 @@ func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("duration %s is out of range: want %s to %s", s, lo, hi)
 	}
 	return d, nil
+}
+
+// guildIDPattern matches a Discord snowflake as server IDs are written.
+var guildIDPattern = regexp.MustCompile(`^[0-9]{17,20}$`)
+
+// schemePattern matches a URL scheme (RFC 3986).
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// keywordDSN matches a PostgreSQL keyword/value connection string
+// ("host=db user=bot dbname=briefbot").
+var keywordDSN = regexp.MustCompile(`(?:^|\s)(?:host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|application_name|service)\s*=`)
+
+// encodeHint tells how to write a password that breaks a URL.
+const encodeHint = "percent-encode special characters in the user name and password (# → %23, / → %2F, @ → %40)"
+
+// checkDatabase accepts a SQLite file path or a PostgreSQL URL that pgx
+// parses, as sqlstore.Open would. Its errors never quote the value, which
+// may hold a password.
+func checkDatabase(dsn string) error {
+	switch scheme, _, found := strings.Cut(dsn, "://"); {
+	case isPostgres(dsn):
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			reason := "it does not parse"
+			// pgconn's message quotes the URL, password masked on a best
+			// effort basis: keep only what follows it.
+			if msg := err.Error(); strings.HasPrefix(msg, "cannot parse `") {
+				if i := strings.LastIndex(msg, "`: "); i >= 0 {
+					reason = msg[i+3:]
+				}
+			}
+			return fmt.Errorf("not a valid PostgreSQL URL: %s; %s", reason, encodeHint)
+		}
+	case found && schemePattern.MatchString(scheme):
+		return fmt.Errorf("a %s:// URL is not a SQLite file path or a postgres:// URL", scheme)
+	case found:
+		return errors.New("not a SQLite file path or a postgres:// URL")
+	case keywordDSN.MatchString(dsn):
+		return fmt.Errorf("PostgreSQL keyword/value strings (host=… user=…) are not supported: write it as a URL, postgres://user:password@host:5432/dbname?sslmode=require, and %s", encodeHint)
+	}
+	return nil
 }
 
 func checkHTTPURL(s string) error {

@@ -265,6 +265,19 @@ func TestConfigCheck(t *testing.T) {
 		{name: "negative price", file: "llm:\n  input_price_per_million: -1\n", wantErr: "llm.input_price_per_million: -1: want US dollars per million tokens"},
 		{name: "call limit over the briefing's", file: "llm:\n  max_output_tokens: 5000\n", wantErr: "llm.max_output_tokens: 5000 is more than llm.output_budget (4000)"},
 		{name: "negative allowance", file: "llm:\n  guild_monthly_tokens: -5\n", wantErr: "llm.guild_monthly_tokens: -5 is negative"},
+		{name: "postgres URL with a slash in the password", file: "database: postgres://bob:p/ss@127.0.0.1:5/briefbot\n",
+			wantErr: ":1: database: not a valid PostgreSQL URL: invalid port; percent-encode special characters in the user name and password (# → %23, / → %2F, @ → %40)"},
+		{name: "postgres URL with a bad parameter", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:hunter2@db.example/b?sslmode=sometimes"},
+			wantErr: "database: not a valid PostgreSQL URL: failed to configure TLS (sslmode is invalid); percent-encode"},
+		{name: "postgres URL with an encoded password", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:p%2Fss%23x@db.example:5432/briefbot?sslmode=disable"},
+			wantOut: []string{"database: postgres://xxxxx@db.example:5432/briefbot?sslmode=disable"}, notOut: []string{"p%2Fss"}},
+		{name: "another database's URL", env: map[string]string{"BRIEFBOT_DATABASE": "mysql://x"}, wantErr: "database: a mysql:// URL is not a SQLite file path or a postgres:// URL"},
+		{name: "keyword-value DSN", file: "database: host=db user=bob password=hunter2 dbname=briefbot\n",
+			wantErr: ":1: database: PostgreSQL keyword/value strings (host=… user=…) are not supported: write it as a URL, postgres://user:password@host:5432/dbname?sslmode=require"},
+		{name: "SQLite path", file: "database: ./data/briefbot.db\n", wantOut: []string{"database: ./data/briefbot.db"}},
+		{name: "guild id", file: "discord:\n  guild_id: \"123456789012345678\"\n", wantOut: []string{"guild_id: \"123456789012345678\""}},
+		{name: "bad guild id", file: "discord:\n  guild_id: my-server\n", wantErr: `:2: discord.guild_id: "my-server" is not a Discord server ID: want its 17 to 20 digits`},
+		{name: "short guild id", file: "discord:\n  guild_id: \"1234\"\n", wantErr: `discord.guild_id: "1234" is not a Discord server ID`},
 		{name: "summarizer extractive", wantOut: []string{"# summarizer: extractive (no OPENAI_API_KEY or llm.base_url)\n"}, notOut: []string{"# warning:"}},
 		{name: "summarizer with key", env: map[string]string{"OPENAI_API_KEY": "sk-sekrit"},
 			wantOut: []string{"# summarizer: language model gpt-4o-mini at https://api.openai.com/v1 (OPENAI_API_KEY set)\n"}, notOut: []string{"# warning:", "sekrit"}},
@@ -292,6 +305,9 @@ func TestConfigCheck(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("config check error = %v, want it to contain %q", err, tt.wantErr)
+				}
+				if strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "p/ss") {
+					t.Errorf("config check error shows a password: %v", err)
 				}
 				return
 			}
