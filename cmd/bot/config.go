@@ -50,6 +50,9 @@ type Config struct {
 
 	// envErrs are environment overrides that did not parse.
 	envErrs []fieldError
+	// fromEnv names the environment variable that set a YAML path
+	// ("$.discord.shard_id": "BRIEFBOT_SHARD_ID"), for messages.
+	fromEnv map[string]string
 }
 
 // TopicConfig is one entry of the `topics:` list.
@@ -227,32 +230,37 @@ func decodeConfig(path string, data []byte, cfg *Config) error {
 var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s'"]+`)
 
 func applyEnv(cfg *Config, getenv func(string) string) {
-	set := func(dst *string, key string) {
+	cfg.fromEnv = map[string]string{}
+	set := func(dst *string, key, path string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
 			*dst = v
+			if path != "" {
+				cfg.fromEnv[path] = key
+			}
 		}
 	}
-	set(&cfg.Database, "BRIEFBOT_DATABASE")
-	set(&cfg.Discord.APIURL, "BRIEFBOT_DISCORD_API_URL")
-	set(&cfg.LLM.BaseURL, "OPENAI_BASE_URL")
-	set(&cfg.LLM.Model, "BRIEFBOT_MODEL")
-	set(&cfg.LLM.APIVersion, "OPENAI_API_VERSION")
-	set(&cfg.DiscordToken, "DISCORD_TOKEN")
-	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY")
-	setInt := func(dst *int, key string) {
+	set(&cfg.Database, "BRIEFBOT_DATABASE", "$.database")
+	set(&cfg.Discord.APIURL, "BRIEFBOT_DISCORD_API_URL", "$.discord.api_url")
+	set(&cfg.LLM.BaseURL, "OPENAI_BASE_URL", "$.llm.base_url")
+	set(&cfg.LLM.Model, "BRIEFBOT_MODEL", "$.llm.model")
+	set(&cfg.LLM.APIVersion, "OPENAI_API_VERSION", "$.llm.api_version")
+	set(&cfg.DiscordToken, "DISCORD_TOKEN", "")
+	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY", "")
+	setInt := func(dst *int, key, path string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
+			cfg.fromEnv[path] = key
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				cfg.envErrs = append(cfg.envErrs, fieldError{"$" + key, fmt.Sprintf("%s=%q is not a whole number", key, v)})
+				cfg.envErrs = append(cfg.envErrs, fieldError{path: path, env: key, msg: fmt.Sprintf("%q is not a whole number", v)})
 				return
 			}
 			*dst = n
 		}
 	}
-	setInt(&cfg.Discord.ShardID, "BRIEFBOT_SHARD_ID")
-	setInt(&cfg.Discord.ShardCount, "BRIEFBOT_SHARD_COUNT")
-	setInt(&cfg.LLM.GuildMonthlyTokens, "BRIEFBOT_GUILD_MONTHLY_TOKENS")
-	set(&cfg.OpenAIKey, "OPENAI_API_KEY")
+	setInt(&cfg.Discord.ShardID, "BRIEFBOT_SHARD_ID", "$.discord.shard_id")
+	setInt(&cfg.Discord.ShardCount, "BRIEFBOT_SHARD_COUNT", "$.discord.shard_count")
+	setInt(&cfg.LLM.GuildMonthlyTokens, "BRIEFBOT_GUILD_MONTHLY_TOKENS", "$.llm.guild_monthly_tokens")
+	set(&cfg.OpenAIKey, "OPENAI_API_KEY", "")
 }
 
 func applyDefaults(cfg *Config) {
@@ -376,13 +384,15 @@ func validHeaderName(name string) bool {
 // "$.sources[2].interval".
 type fieldError struct {
 	path string
-	msg  string
+	// env names the environment variable the value came from, if any.
+	env string
+	msg string
 }
 
 func validate(cfg *Config) []fieldError {
 	errs := append([]fieldError(nil), cfg.envErrs...)
 	bad := func(path, format string, args ...any) {
-		errs = append(errs, fieldError{path, fmt.Sprintf(format, args...)})
+		errs = append(errs, fieldError{path: path, env: cfg.fromEnv[path], msg: fmt.Sprintf(format, args...)})
 	}
 	f := &cfg.Fetch
 	var err error
@@ -508,7 +518,7 @@ func parseDuration(s string, lo, hi time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("bad duration %q: want a number with a unit, such as 90s, 15m or 2h", s)
 	}
 	if d < lo || d > hi {
-		return 0, fmt.Errorf("duration %s is out of range: want %s to %s", s, lo, hi)
+		return 0, fmt.Errorf("duration %s is out of range: want %s to %s", s, shortDuration(lo), shortDuration(hi))
 	}
 	return d, nil
 }
@@ -573,13 +583,17 @@ func configErrors(file string, data []byte, errs []fieldError) error {
 		if i > 0 {
 			b.WriteByte('\n')
 		}
+		key := strings.TrimPrefix(e.path, "$.")
 		where := "config"
-		if line := lineOf(root, e.path); line > 0 {
+		switch line := lineOf(root, e.path); {
+		case e.env != "":
+			key += " (from $" + e.env + ")"
+		case line > 0:
 			where = fmt.Sprintf("config %s:%d", file, line)
-		} else if file != "" {
+		case file != "":
 			where = fmt.Sprintf("config %s", file)
 		}
-		fmt.Fprintf(&b, "%s: %s: %s", where, strings.TrimPrefix(e.path, "$."), e.msg)
+		fmt.Fprintf(&b, "%s: %s: %s", where, key, e.msg)
 	}
 	return errors.New(b.String())
 }

@@ -538,7 +538,7 @@ func testScheduleBuildGivesUpPastWindow(t *testing.T, db func(*testing.T) string
 		t.Fatal(err)
 	}
 	d := e.deliveryAt(sub, "2026-05-04T08:00")
-	if d.State != digest.DeliveryFailed || !strings.Contains(d.Error, "not built within 6h0m0s") {
+	if d.State != digest.DeliveryFailed || !strings.Contains(d.Error, "not built within 6h of its slot") {
 		t.Errorf("slot past the window: %s %q, want failed with the reason", d.State, d.Error)
 	}
 	if n := len(e.posts(sub.ChannelID)); n != 0 {

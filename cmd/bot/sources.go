@@ -58,7 +58,7 @@ func (a *app) sourcesListCommand() *cobra.Command {
 		tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "NAME\tSTATE\tINTERVAL\tORIGIN\tLAST SUCCESS\tURL\tLAST ERROR")
 		for _, s := range srcs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, sourceState(s), s.Interval, s.Origin,
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, sourceState(s), orDash(shortDuration(s.Interval)), s.Origin,
 				ago(a.now(), s.State.LastSuccess), redact(s.URL), truncate(s.State.LastError, 80))
 		}
 		return tw.Flush()
@@ -137,7 +137,7 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 			} else if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.stdout, "added source %s (%s, every %s); run `briefbot fetch --source %s` to poll it now\n", src.Name, redact(src.URL), src.Interval, src.Name)
+			_, err = fmt.Fprintf(a.stdout, "added source %s (%s, every %s); run `briefbot fetch --source %s` to poll it now\n", src.Name, redact(src.URL), shortDuration(src.Interval), src.Name)
 			return err
 		},
 	}

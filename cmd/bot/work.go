@@ -235,7 +235,7 @@ func (w *work) Build(ctx context.Context, j digest.BuildJob, q digest.Queue) err
 		// Failing this long (the database or the summarizer down): record
 		// the slot as failed for each channel rather than lose it quietly.
 		for _, sub := range todo {
-			w.failSlot(ctx, sub, j.Slot, fmt.Sprintf("briefing not built within %s of its slot", w.cfg.Schedule.catchUpWindow))
+			w.failSlot(ctx, sub, j.Slot, fmt.Sprintf("briefing not built within %s of its slot", shortDuration(w.cfg.Schedule.catchUpWindow)))
 		}
 		return nil
 	}
