@@ -121,7 +121,8 @@ type nextSlot struct {
 
 type deliveryInfo struct {
 	Key string `json:"key"`
-	// Kind is briefing or notice.
+	// Kind is briefing (a subscription's slot), brief (a /brief preview
+	// posted with its button) or notice.
 	Kind string `json:"kind"`
 	// Outcome is posted, nothing_new, failed or posting.
 	Outcome      string     `json:"outcome"`
@@ -250,7 +251,10 @@ func gatherStatus(ctx context.Context, cfg *Config, store *sqlstore.Store, now t
 		di := deliveryInfo{Key: d.Key, Kind: "briefing", Subscription: d.SubscriptionID, GuildID: d.GuildID,
 			ChannelID: d.ChannelID, Topic: d.Topic, When: d.UpdatedAt, Parts: d.Parts, PartsPosted: len(d.MessageIDs),
 			Articles: len(d.Articles), Error: d.Error}
-		if !strings.HasPrefix(d.Key, "sub:") {
+		switch {
+		case strings.HasPrefix(d.Key, "brief:"):
+			di.Kind = "brief"
+		case !strings.HasPrefix(d.Key, "sub:"):
 			di.Kind = "notice"
 		}
 		if !d.Slot.IsZero() {
@@ -392,8 +396,11 @@ func writeStatus(w io.Writer, rep statusReport) error {
 				parts = fmt.Sprintf("%d/%d", d.PartsPosted, d.Parts)
 			}
 			topic := orDash(d.Topic)
-			if d.Kind == "notice" {
+			switch {
+			case d.Kind == "notice":
 				topic = "(notice)"
+			case d.Kind == "brief" && d.Topic == "":
+				topic = "(/brief)"
 			}
 			slot := "-"
 			if d.Slot != nil {

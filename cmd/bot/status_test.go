@@ -138,6 +138,9 @@ func seedStatus(t *testing.T, path string) {
 		Articles: []string{"d", "e"}, CreatedAt: slot(0)}, []string{"m2", "m3"}, digest.DeliveryDone, "", slot(0).Add(2*time.Second))
 	deliver(digest.Delivery{Key: "notice:source-disabled:5:1:201", ChannelID: "201", Parts: 1, CreatedAt: statusNow.Add(-time.Hour)},
 		nil, "", "", statusNow.Add(-time.Hour))
+	// A /brief preview posted with its button.
+	deliver(digest.Delivery{Key: "brief:0123456789abcdefghijklmnop:1", ChannelID: "201", Parts: 2, Articles: []string{"a", "d"}, CreatedAt: statusNow.Add(-30 * time.Minute)},
+		[]string{"m4", "m5"}, digest.DeliveryDone, "", statusNow.Add(-30*time.Minute))
 	now = statusNow
 
 	// Calls as llm.Config.OnCall reports them, after run's metrics: two
@@ -185,7 +188,7 @@ func TestStatus(t *testing.T) {
 		t.Errorf("status shows a source URL's password:\n%s", out)
 	}
 
-	out, _, err = runStatus(t, env, statusNow, "--format", "json", "--slots", "1", "--deliveries", "2")
+	out, _, err = runStatus(t, env, statusNow, "--format", "json", "--slots", "1", "--deliveries", "3")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,10 +216,10 @@ func TestStatus(t *testing.T) {
 	for _, d := range got.LastDeliveries {
 		outcomes = append(outcomes, d.Kind+":"+d.Outcome)
 	}
-	if diff := cmp.Diff(outcomes, []string{"notice:posting", "briefing:posted"}); diff != "" {
+	if diff := cmp.Diff(outcomes, []string{"brief:posted", "notice:posting", "briefing:posted"}); diff != "" {
 		t.Errorf("last deliveries (-got +want):\n%s", diff)
 	}
-	if d := got.LastDeliveries[1]; d.Parts != 2 || d.PartsPosted != 2 || d.Articles != 2 || d.Topic != "korea" || d.Slot == nil || d.Slot.Format("15:04 -0700") != "08:00 +0900" {
+	if d := got.LastDeliveries[2]; d.Parts != 2 || d.PartsPosted != 2 || d.Articles != 2 || d.Topic != "korea" || d.Slot == nil || d.Slot.Format("15:04 -0700") != "08:00 +0900" {
 		t.Errorf("posted delivery = %+v", d)
 	}
 	wantLLM := llmSpend{Configured: true, Model: "tiny", Since: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC),
