@@ -164,11 +164,18 @@ func TestSourcesAddRemove(t *testing.T) {
 	if _, _, err := c.run("sources", "add", srv.URL+"/feed.xml"); err == nil || !strings.Contains(err.Error(), "refusing") {
 		t.Errorf("sources add of a loopback URL: %v, want refused", err)
 	}
-	out, _, err := c.run("sources", "add", srv.URL+"/feed.xml", "--no-check", "--name", "gamma", "--interval", "1h")
-	if err != nil || !strings.Contains(out, "added source gamma") {
+	// Without the check, an address literal or localhost name that is
+	// not public is refused all the same.
+	for _, u := range []string{srv.URL + "/feed.xml", "http://10.0.0.1/feed", "http://[::1]:8080/feed", "http://localhost:8080/feed", "http://feeds.localhost/rss"} {
+		if _, _, err := c.run("sources", "add", u, "--no-check"); err == nil || !strings.Contains(err.Error(), " is not allowed: refusing to connect to ") || !strings.Contains(err.Error(), "allow_private: true") {
+			t.Errorf("sources add %s --no-check: %v, want refused", u, err)
+		}
+	}
+	out, _, err := c.run("sources", "add", "https://gamma.example/feed.xml", "--no-check", "--name", "gamma", "--interval", "1h")
+	if err != nil || !strings.Contains(out, "added source gamma (https://gamma.example/feed.xml, every 1h)") {
 		t.Fatalf("sources add: %v\n%s", err, out)
 	}
-	if _, _, err := c.run("sources", "add", srv.URL+"/feed.xml", "--no-check", "--name", "gamma2"); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if _, _, err := c.run("sources", "add", "https://gamma.example/feed.xml", "--no-check", "--name", "gamma2"); err == nil || !strings.Contains(err.Error(), "already exists") {
 		t.Errorf("adding the same URL twice: %v", err)
 	}
 	if _, _, err := c.run("sources", "add", "ftp://x.example/feed", "--no-check"); err == nil {

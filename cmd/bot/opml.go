@@ -30,6 +30,7 @@ const (
 	skipRepeated  = "listed twice"
 	skipInterval  = "bad interval"
 	skipCheck     = "failed check"
+	skipPrivate   = "not public"
 	skipConflicts = "conflict"
 )
 
@@ -54,8 +55,9 @@ func (a *app) sourcesImportCommand() *cobra.Command {
 ` + "`sources add --no-check`" + ` would: nested folders are flattened, each feed is named
 after its outline's text or title (made a valid, unique source name), and
 polled every --interval (default: the file's briefbot:interval, else
-fetch.interval). Feeds whose URL is already a source, is listed twice, or
-is not http(s) are skipped, each with a line saying why.
+fetch.interval). Feeds whose URL is already a source, is listed twice, is
+not http(s), or names a private or loopback address (or localhost) are
+skipped, each with a line saying why.
 
 Feeds are not fetched unless --check is given: then each is fetched and
 parsed first, a few at a time, and those that are not usable feeds (or
@@ -85,7 +87,7 @@ added and stores nothing.`,
 			if err != nil {
 				return err
 			}
-			entries := planImport(feeds, existing, every, interval != "")
+			entries := planImport(feeds, existing, every, interval != "", check)
 			if check {
 				if err := a.checkImports(ctx, cfg, store, entries); err != nil {
 					return err
@@ -135,7 +137,7 @@ func readOPML(file string, stdin io.Reader) ([]sources.OPMLFeed, error) {
 // skip: no URL, not http(s), a URL some source has, one listed before, a
 // bad interval. fixed says every is the --interval flag, which wins over
 // the file's.
-func planImport(feeds []sources.OPMLFeed, existing []digest.Source, every time.Duration, fixed bool) []*importEntry {
+func planImport(feeds []sources.OPMLFeed, existing []digest.Source, every time.Duration, fixed, checked bool) []*importEntry {
 	have := make(map[string]string, len(existing)) // URL key → source name
 	for _, s := range existing {
 		have[urlKey(s.URL)] = s.Name
@@ -151,6 +153,9 @@ func planImport(feeds []sources.OPMLFeed, existing []digest.Source, every time.D
 			e.skip, e.detail = skipNoURL, "the outline has no xmlUrl"
 		case checkHTTPURL(f.URL) != nil:
 			e.skip, e.detail = skipNotHTTP, "not an absolute http:// or https:// URL"
+		case !checked && checkPublicHost(f.URL) != nil:
+			// Without --check nothing would refuse it before its first poll.
+			e.skip, e.detail = skipPrivate, checkPublicHost(f.URL).Error()
 		case have[key] != "":
 			e.skip, e.detail = skipExisting, fmt.Sprintf("already a source (%s)", have[key])
 		case listed[key] > 0:

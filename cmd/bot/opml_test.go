@@ -169,6 +169,37 @@ func TestSourcesImportCheckRefusesPrivate(t *testing.T) {
 	}
 }
 
+// Without --check, feeds whose host is a non-public address literal or a
+// localhost name are skipped at once; names are left to the poll-time
+// guard.
+func TestSourcesImportRefusesPrivateLiterals(t *testing.T) {
+	c := importCLI(t)
+	c.stdin = `<opml><body>
+<outline text="Intranet" xmlUrl="http://10.0.0.1/feed"/>
+<outline text="Here" xmlUrl="http://localhost:8080/rss"/>
+<outline text="Mapped" xmlUrl="http://[::ffff:127.0.0.1]/rss"/>
+<outline text="Public" xmlUrl="https://news.example/rss"/>
+</body></opml>`
+	out, _, err := c.run("sources", "import", "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`skipped "Intranet" http://10.0.0.1/feed: refusing to connect to 10.0.0.1: private address (allowed only for operator sources with allow_private: true)`,
+		`skipped "Here" http://localhost:8080/rss: refusing to connect to localhost: loopback name`,
+		`skipped "Mapped" http://[::ffff:127.0.0.1]/rss: refusing to connect to ::ffff:127.0.0.1: loopback address (IPv4-mapped)`,
+		"added public https://news.example/rss",
+		"added 1, skipped 3 (3 not public)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("import output lacks %q:\n%s", want, out)
+		}
+	}
+	if got := sourceList(t, c); len(got) != 1 {
+		t.Errorf("sources stored: %v", got)
+	}
+}
+
 // checkFeeds checks at most limit feeds at once, skips those that fail,
 // and names an untitled feed after the title it found.
 func TestCheckFeeds(t *testing.T) {
@@ -177,7 +208,7 @@ func TestCheckFeeds(t *testing.T) {
 		feeds = append(feeds, sources.OPMLFeed{Title: fmt.Sprintf("Feed %d", i), URL: fmt.Sprintf("https://f%d.example/rss", i)})
 	}
 	feeds = append(feeds, sources.OPMLFeed{URL: "https://untitled.example/rss"}, sources.OPMLFeed{Title: "Not http", URL: "gopher://x.example/"})
-	entries := planImport(feeds, nil, 15*time.Minute, false)
+	entries := planImport(feeds, nil, 15*time.Minute, false, false)
 	var inFlight, most atomic.Int32
 	var mu sync.Mutex
 	var checked []string
@@ -225,7 +256,7 @@ func TestCheckFeeds(t *testing.T) {
 	// A cancelled import checks nothing more and says so.
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	entries = planImport(feeds[:2], nil, time.Hour, false)
+	entries = planImport(feeds[:2], nil, time.Hour, false, false)
 	if err := checkFeeds(ctx, entries, 1, func(ctx context.Context, url string) (string, error) { return "", ctx.Err() }); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled checkFeeds = %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/briefbot/briefbot/digest"
+	"github.com/briefbot/briefbot/sources"
 	"github.com/briefbot/briefbot/sqlstore"
 	"github.com/spf13/cobra"
 	"golang.org/x/text/unicode/norm"
@@ -107,7 +109,13 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 				}
 			}
 			title := ""
-			if !noCheck {
+			if noCheck {
+				// The dial-time guard would refuse it at every poll: say
+				// so now for what the URL alone shows.
+				if err := checkPublicHost(raw); err != nil {
+					return fmt.Errorf("%s is not allowed: %v", redact(raw), err)
+				}
+			} else {
 				log, err := a.logger()
 				if err != nil {
 					return err
@@ -145,6 +153,29 @@ addresses; put intranet feeds in the config file with allow_private: true.`,
 	cmd.Flags().StringVar(&interval, "interval", "", "how often to poll, e.g. 15m or 1h (default: fetch.interval, 15m)")
 	cmd.Flags().BoolVar(&noCheck, "no-check", false, "add without fetching the feed first")
 	return cmd
+}
+
+// checkPublicHost refuses a URL whose host is, as written, a private,
+// loopback or otherwise non-public address, or a localhost name, in the
+// words of the guard that would refuse it when connecting. Names that
+// resolve to such addresses are left to that guard.
+func checkPublicHost(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil // checkHTTPURL reports it
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return fmt.Errorf("refusing to connect to %s: loopback name (allowed only for operator sources with allow_private: true)", host)
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil
+	}
+	if err := sources.CheckAddr(ip); err != nil {
+		return errors.New(strings.TrimPrefix(err.Error(), "sources: "))
+	}
+	return nil
 }
 
 var nonName = regexp.MustCompile(`[^a-z0-9]+`)
