@@ -196,6 +196,40 @@ func TestSourcesAddRemove(t *testing.T) {
 	}
 }
 
+// sources enable says what it did: re-enabled a disabled source, reset
+// the failures of a failing one, or nothing.
+func TestSourcesEnable(t *testing.T) {
+	srv := feedserver.New(t)
+	srv.Set("/broken.xml", feedserver.Doc{Status: 503})
+	dir := t.TempDir()
+	c := newCLI(t, map[string]string{"BRIEFBOT_CONFIG": writeFile(t, dir, "c.yaml", fmt.Sprintf(`database: %s
+fetch:
+  disable_after: 2
+sources:
+  - name: broken
+    url: %s/broken.xml
+    allow_private: true
+`, filepath.Join(dir, "t.db"), srv.URL))})
+	enable := func(want string) {
+		t.Helper()
+		if out, _, err := c.run("sources", "enable", "broken"); err != nil || out != want+"\n" {
+			t.Errorf("sources enable = %q, %v; want %q", out, err, want)
+		}
+	}
+	enable("source broken is not disabled; nothing to do")
+	c.run("fetch", "--source", "broken")
+	enable("source broken was not disabled; reset its 1 failure, so the next fetch polls it")
+	c.run("fetch", "--source", "broken")
+	c.run("fetch", "--source", "broken")
+	if out, _, _ := c.run("sources", "list"); !strings.Contains(out, "disabled") {
+		t.Fatalf("broken is not disabled after 2 failures:\n%s", out)
+	}
+	enable("enabled source broken; the next fetch polls it")
+	if out, _, _ := c.run("sources", "list"); !strings.Contains(out, "broken  new") && !strings.Contains(out, "broken  ok") {
+		t.Errorf("after enable:\n%s", out)
+	}
+}
+
 // Removing a source or topic owned by the config says where to change
 // it: the file, or a new file when the built-in defaults apply.
 func TestRemoveConfigOwned(t *testing.T) {

@@ -252,11 +252,19 @@ func (a *app) sourcesEnableCommand() *cobra.Command {
 					return err
 				}
 				st := src.State
+				if !st.Disabled && st.Failures == 0 {
+					_, err = fmt.Fprintf(a.stdout, "source %s is not disabled; nothing to do\n", src.Name)
+					return err
+				}
+				msg := fmt.Sprintf("enabled source %s; the next fetch polls it", src.Name)
+				if !st.Disabled {
+					msg = fmt.Sprintf("source %s was not disabled; reset its %s, so the next fetch polls it", src.Name, plural(st.Failures, "failure"))
+				}
 				st.Disabled, st.Failures, st.NextPoll = false, 0, time.Time{}
 				if err := store.SaveFetchState(ctx, src.ID, st); err != nil {
 					return err
 				}
-				_, err = fmt.Fprintf(a.stdout, "enabled source %s\n", src.Name)
+				_, err = fmt.Fprintln(a.stdout, msg)
 				return err
 			})
 		},
