@@ -74,6 +74,7 @@ func TestBuild(t *testing.T) {
 		{"llm for every story", &echoSummarizer{}, 3, BriefOptions{}, 3, SummarizerLLM, "m1", ""},
 		{"llm fails", failingSummarizer{errors.New("llm: POST http://10.0.0.5/v1: 401 bad key")}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model failed"},
 		{"llm unavailable", failingSummarizer{fmt.Errorf("llm: 503: %w", ErrTransient)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model is unavailable"},
+		{"llm timed out", failingSummarizer{fmt.Errorf("llm: no reply within 2s: %w %w", ErrTransient, context.DeadlineExceeded)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the language model timed out"},
 		{"budget spent", failingSummarizer{fmt.Errorf("llm: %w", ErrBudgetSpent)}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: the token budget"},
 		{"allowance spent", failingSummarizer{fmt.Errorf("llm: %w", &BudgetSpentError{Reason: "this server's allowance is spent"})}, 2, BriefOptions{}, 2, SummarizerExtractive, "m1", "summarized without the language model: this server's allowance is spent"},
 		{"max stories", nil, 8, BriefOptions{MaxStories: 5}, 5, SummarizerExtractive, "", ""},

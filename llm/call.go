@@ -218,10 +218,23 @@ func (s *Summarizer) callError(err error, transient bool, attempts int) error {
 	if attempts > 1 {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, attempts)
 	}
-	if transient {
+	switch {
+	case transient && errors.Is(err, context.DeadlineExceeded):
+		return &timeoutError{msg: msg}
+	case transient:
 		return fmt.Errorf("%s: %w", msg, digest.ErrTransient)
 	}
 	return errors.New(msg)
+}
+
+// timeoutError is a call that got no reply within Config.Timeout, on every
+// attempt: transient, and a timeout for those who say so
+// (errors.Is(err, context.DeadlineExceeded)).
+type timeoutError struct{ msg string }
+
+func (e *timeoutError) Error() string { return e.msg + ": " + digest.ErrTransient.Error() }
+func (e *timeoutError) Unwrap() []error {
+	return []error{digest.ErrTransient, context.DeadlineExceeded}
 }
 
 // describe says what went wrong in a call, without the API key.

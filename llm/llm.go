@@ -261,7 +261,9 @@ type run struct {
 // documentation for how replies are checked. Errors wrap
 // digest.ErrBudgetSpent when req.Budget cannot cover a call (no call is
 // made), and digest.ErrTransient when the endpoint kept failing with 429,
-// 5xx or timeouts. It logs one line per call.
+// 5xx or timeouts; when the last attempt timed out (no reply within
+// Config.Timeout), they wrap context.DeadlineExceeded too. It logs one
+// line per call.
 func (s *Summarizer) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
 	var r run
 	sum, err := s.summarize(ctx, req, &r)

@@ -323,6 +323,26 @@ func TestTimeoutRetried(t *testing.T) {
 	}
 }
 
+// A call that times out on every attempt is transient, and a timeout:
+// digest says "the language model timed out", and metrics count it so.
+func TestTimeoutExhaustsRetries(t *testing.T) {
+	st := newSetup(t)
+	st.cfg.Timeout = 50 * time.Millisecond
+	for range 3 {
+		st.srv.Enqueue(fakeopenai.Response{Content: goodReply, Delay: 5 * time.Second})
+	}
+	_, err := st.summarizer().Summarize(context.Background(), request(fixtureStory()))
+	if !errors.Is(err, digest.ErrTransient) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("error %v, want ErrTransient and context.DeadlineExceeded", err)
+	}
+	if want := "no reply within 50ms (after 3 attempts): transient failure"; !strings.HasSuffix(err.Error(), want) {
+		t.Errorf("error %q, want it to end in %q", err, want)
+	}
+	if st.srv.Calls() != 3 {
+		t.Errorf("%d calls, want 3 (2 retries)", st.srv.Calls())
+	}
+}
+
 func TestContextCancelledDuringWait(t *testing.T) {
 	st := newSetup(t)
 	st.cfg.Sleep = nil

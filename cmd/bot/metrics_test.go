@@ -133,6 +133,7 @@ func TestFallbackMetrics(t *testing.T) {
 	for _, err := range []error{
 		fmt.Errorf("llm: %w", digest.ErrBudgetSpent),
 		fmt.Errorf("llm: no reply: %w", context.DeadlineExceeded),
+		fmt.Errorf("llm: no reply within 2s (after 3 attempts): %w %w", digest.ErrTransient, context.DeadlineExceeded), // llm's per-call timeout
 		fmt.Errorf("llm: 503: %w", digest.ErrTransient),
 		errors.New("llm: 401 Unauthorized"),
 		nil, // no usable bullet
@@ -145,7 +146,7 @@ func TestFallbackMetrics(t *testing.T) {
 	got := scrape(t, m)
 	for series, v := range map[string]float64{
 		`briefbot_llm_fallbacks_total{reason="budget_spent"}`: 1,
-		`briefbot_llm_fallbacks_total{reason="timeout"}`:      1,
+		`briefbot_llm_fallbacks_total{reason="timeout"}`:      2,
 		`briefbot_llm_fallbacks_total{reason="unavailable"}`:  1,
 		`briefbot_llm_fallbacks_total{reason="failed"}`:       2,
 	} {
