@@ -19,6 +19,10 @@ var (
 	ErrNotModified = errors.New("not modified")
 	// ErrTransient marks a failure worth retrying later (timeouts, 429, 5xx).
 	ErrTransient = errors.New("transient failure")
+	// ErrRefused marks a summarizer failure that is not about the story: its
+	// service refused the request itself (a rejected key, an unknown model
+	// or a wrong URL), so every other story would fail the same way.
+	ErrRefused = errors.New("refused")
 )
 
 // Origin says who added a source, which decides what it may do.

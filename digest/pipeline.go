@@ -153,6 +153,7 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 		defer cancel()
 	}
 	sem := make(chan struct{}, parallel)
+	var refusedLog sync.Once // a refusal is logged once per briefing
 	var wg sync.WaitGroup
 	for i, st := range stories {
 		wg.Add(1)
@@ -165,7 +166,7 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 				return
 			}
 			req := SummaryRequest{Story: st, Language: opts.Language, MaxBullets: opts.MaxBullets, MaxWords: opts.MaxWords, Budget: opts.Budget}
-			sum, llm, err := b.summarize(ctx, llmCtx, ext, req)
+			sum, llm, err := b.summarize(ctx, llmCtx, ext, req, &refusedLog)
 			usedLLM[i], fallbacks[i] = llm, err
 			br.Stories[i] = BriefStory{Story: st, Headline: sum.Headline, Bullets: sum.Bullets}
 			if sum.Headline == "" {
@@ -198,8 +199,9 @@ func (b *Builder) Write(ctx context.Context, sel Selection, stories []Story, mat
 
 // summarize runs the LLM within llmCtx, falling back to the extractive
 // summarizer within ctx. It reports whether the LLM wrote the summary,
-// and the LLM's error if it failed.
-func (b *Builder) summarize(ctx, llmCtx context.Context, ext *Extractive, req SummaryRequest) (Summary, bool, error) {
+// and the LLM's error if it failed. A refusal (ErrRefused), the same for
+// every story, is logged by the first story refusedLog lets through.
+func (b *Builder) summarize(ctx, llmCtx context.Context, ext *Extractive, req SummaryRequest, refusedLog *sync.Once) (Summary, bool, error) {
 	var llmErr error
 	if b.LLM != nil {
 		sum, err := b.LLM.Summarize(llmCtx, req)
@@ -210,7 +212,13 @@ func (b *Builder) summarize(ctx, llmCtx context.Context, ext *Extractive, req Su
 			err = fmt.Errorf("no usable bullets (%d dropped)", sum.Dropped)
 		}
 		llmErr = err
-		if ctx.Err() == nil {
+		switch {
+		case ctx.Err() != nil:
+		case errors.Is(err, ErrRefused):
+			refusedLog.Do(func() {
+				b.Log.Warn("summarizer refused; the briefing falls back to extractive", "story", req.Story.ID, "error", err)
+			})
+		default:
 			b.Log.Warn("summarizer fell back to extractive", "story", req.Story.ID, "article_count", len(req.Story.Articles), "error", err)
 		}
 	}

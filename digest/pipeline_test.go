@@ -106,6 +106,24 @@ func TestBuild(t *testing.T) {
 	}
 }
 
+// A refusal is the same for every story: the briefing logs it once.
+func TestBuildLogsRefusalOnce(t *testing.T) {
+	var logs strings.Builder
+	b := newTestBuilder(failingSummarizer{fmt.Errorf("llm: story x: chat completion: 401 Unauthorized: bad key: %w", ErrRefused)})
+	b.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	sel := Selection{Query: "report", From: pipelineNow.Add(-24 * time.Hour), To: pipelineNow}
+	br, err := b.Build(context.Background(), sel, pipelineArticles(5), BriefOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(br.Stories) != 5 || br.Summarizer != SummarizerExtractive || br.FallbackReason != "summarized without the language model: the language model failed" {
+		t.Errorf("got %d stories, summarizer %q, reason %q", len(br.Stories), br.Summarizer, br.FallbackReason)
+	}
+	if n := strings.Count(logs.String(), "level=WARN"); n != 1 || !strings.Contains(logs.String(), "summarizer refused") {
+		t.Errorf("%d warnings, want 1 saying the summarizer refused:\n%s", n, logs.String())
+	}
+}
+
 func TestBuildNothingMatched(t *testing.T) {
 	sel := Selection{Topic: &Topic{Name: "korea-talks"}, From: pipelineNow.Add(-72 * time.Hour), To: pipelineNow}
 	b, err := newTestBuilder(nil).Build(context.Background(), sel, nil, BriefOptions{})

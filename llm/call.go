@@ -29,6 +29,10 @@ type completion struct {
 // maxOut completion tokens from budget, and after a reply releases what
 // the reply's usage shows it did not need (a failed attempt releases all).
 func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []openai.ChatCompletionMessage, maxOut int, r *run) (completion, error) {
+	if err := s.refusedRecently(); err != nil {
+		r.quiet = true
+		return completion{}, err
+	}
 	in := 3
 	for _, m := range msgs {
 		in += 4 + estimateTokens(m.Content)
@@ -76,7 +80,11 @@ func (s *Summarizer) call(ctx context.Context, budget *digest.Budget, msgs []ope
 		}
 		transient := retryable(err)
 		if !transient || attempt >= s.retries {
-			return completion{}, s.callError(err, transient, attempt+1)
+			cerr := s.callError(err, transient, attempt+1)
+			if errors.Is(cerr, digest.ErrRefused) && !s.rememberRefusal(cerr) {
+				r.quiet = true // a call beside it was refused first, and logged
+			}
+			return completion{}, cerr
 		}
 		wait := backoff(attempt, s.cfg.MaxRetryWait)
 		if ra, ok := retryAfter(header, s.cfg.Now()); ok {
@@ -218,13 +226,64 @@ func (s *Summarizer) callError(err error, transient bool, attempts int) error {
 	if attempts > 1 {
 		msg = fmt.Sprintf("%s (after %d attempts)", msg, attempts)
 	}
-	switch {
+	switch code := status(err); {
 	case transient && errors.Is(err, context.DeadlineExceeded):
 		return &timeoutError{msg: msg}
 	case transient:
 		return fmt.Errorf("%s: %w", msg, digest.ErrTransient)
+	case code == http.StatusUnauthorized, code == http.StatusForbidden, code == http.StatusNotFound:
+		return &refusedError{msg: msg}
 	}
 	return errors.New(msg)
+}
+
+// refusedError is a call the service refused whatever the story: 401 or
+// 403 (the key), 404 (the model, deployment or URL).
+type refusedError struct{ msg string }
+
+func (e *refusedError) Error() string { return e.msg }
+func (e *refusedError) Unwrap() error { return digest.ErrRefused }
+
+// refusalMemory is how long after a refused call the summarizer fails
+// every call at once, with the same error, instead of sending it: long
+// enough for the rest of a briefing and the briefings due with it, short
+// enough to notice a fix (a model pulled, a deployment created) soon.
+const refusalMemory = time.Minute
+
+// refusal is a refused call the summarizer remembers until a time.
+type refusal struct {
+	err   error
+	until time.Time
+}
+
+// errNotSent marks a call not sent because an earlier one was refused.
+var errNotSent = errors.New("not sent, as an earlier call was refused")
+
+// refusedRecently returns an error wrapping the remembered refusal while
+// it lasts, else nil.
+func (s *Summarizer) refusedRecently() error {
+	if r := s.refused.Load(); r != nil && s.cfg.Now().Before(r.until) {
+		return fmt.Errorf("%w: %w", errNotSent, r.err)
+	}
+	return nil
+}
+
+// rememberRefusal remembers err for refusalMemory. It reports whether err
+// is the first refusal since the last one expired: calls refused at the
+// same time as another need no log line of their own.
+func (s *Summarizer) rememberRefusal(err error) bool {
+	now := s.cfg.Now()
+	next := &refusal{err: err, until: now.Add(refusalMemory)}
+	for {
+		old := s.refused.Load()
+		first := old == nil || !now.Before(old.until)
+		if !first {
+			return false
+		}
+		if s.refused.CompareAndSwap(old, next) {
+			return true
+		}
+	}
 }
 
 // timeoutError is a call that got no reply within Config.Timeout, on every

@@ -171,6 +171,9 @@ type Summarizer struct {
 	// jsonMode is set once the server rejected a json_schema response
 	// format: later calls ask for JSON mode (json_object) instead.
 	jsonMode atomic.Bool
+	// refused is the last refused call (401, 403, 404), which calls fail
+	// with at once until it expires; nil before any.
+	refused atomic.Pointer[refusal]
 }
 
 var _ digest.Summarizer = (*Summarizer)(nil)
@@ -255,6 +258,9 @@ type run struct {
 	calls, tokens int
 	cached        bool
 	cacheErr      error
+	// quiet is set when the failure is a refusal logged already: the
+	// call was not sent, or another call was refused first.
+	quiet bool
 }
 
 // Summarize writes a story's headline and bullets; see the package
@@ -262,8 +268,12 @@ type run struct {
 // digest.ErrBudgetSpent when req.Budget cannot cover a call (no call is
 // made), and digest.ErrTransient when the endpoint kept failing with 429,
 // 5xx or timeouts; when the last attempt timed out (no reply within
-// Config.Timeout), they wrap context.DeadlineExceeded too. It logs one
-// line per call.
+// Config.Timeout), they wrap context.DeadlineExceeded too. Errors wrap
+// digest.ErrRefused when the endpoint refused the call itself (401, 403:
+// the key; 404: the model or URL); for a minute after that, every call
+// fails at once with the same error, without a request, so the rest of a
+// briefing does not repeat it. It logs one line per call, and a refusal
+// once.
 func (s *Summarizer) Summarize(ctx context.Context, req digest.SummaryRequest) (digest.Summary, error) {
 	var r run
 	sum, err := s.summarize(ctx, req, &r)
@@ -282,6 +292,8 @@ func (s *Summarizer) Summarize(ctx context.Context, req digest.SummaryRequest) (
 		s.log.InfoContext(ctx, "llm summary", attrs...)
 	case errors.Is(err, digest.ErrBudgetSpent):
 		s.log.InfoContext(ctx, "llm summary skipped", append(attrs, "error", err)...)
+	case r.quiet:
+		s.log.DebugContext(ctx, "llm summary failed as an earlier call did", append(attrs, "error", err)...)
 	default:
 		s.log.WarnContext(ctx, "llm summary failed", append(attrs, "error", err)...)
 	}

@@ -607,6 +607,79 @@ func TestAPIKeyNotInErrors(t *testing.T) {
 	}
 }
 
+// A call refused for the key, the model or the URL is not repeated for a
+// minute: the other stories of the briefing fail at once, with the same
+// error, and only the first is logged.
+func TestRefusalRemembered(t *testing.T) {
+	for _, code := range []int{http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound} {
+		t.Run(http.StatusText(code), func(t *testing.T) {
+			st := newSetup(t)
+			now := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+			st.cfg.Now = func() time.Time { return now }
+			st.srv.Enqueue(fakeopenai.Response{Status: code, Content: "model 'llama3' not found, try pulling it first"})
+			s := st.summarizer()
+			_, err := s.Summarize(context.Background(), request(fixtureStory()))
+			if !errors.Is(err, digest.ErrRefused) || errors.Is(err, digest.ErrTransient) {
+				t.Fatalf("error %v, want ErrRefused, not ErrTransient", err)
+			}
+			for range 3 {
+				_, again := s.Summarize(context.Background(), request(fixtureStory()))
+				if !errors.Is(again, digest.ErrRefused) || !strings.Contains(again.Error(), "not sent, as an earlier call was refused: ") || !strings.Contains(again.Error(), fmt.Sprint(code)) {
+					t.Errorf("next story: %v, want the same refusal, not sent", again)
+				}
+			}
+			if st.srv.Calls() != 1 {
+				t.Errorf("%d calls, want 1", st.srv.Calls())
+			}
+			if n := strings.Count(st.logs.String(), "level=WARN"); n != 1 {
+				t.Errorf("%d warnings, want 1:\n%s", n, st.logs)
+			}
+			// A minute later the endpoint is asked again.
+			now = now.Add(refusalMemory)
+			st.srv.Enqueue(fakeopenai.Response{Content: goodReply})
+			if _, err := s.Summarize(context.Background(), request(fixtureStory())); err != nil {
+				t.Errorf("after a minute: %v", err)
+			}
+			if st.srv.Calls() != 2 {
+				t.Errorf("%d calls, want 2", st.srv.Calls())
+			}
+		})
+	}
+}
+
+// Stories summarized at once may all be refused before the first refusal
+// is remembered: one of them is logged.
+func TestConcurrentRefusalsLoggedOnce(t *testing.T) {
+	st := newSetup(t)
+	st.srv.Otherwise(fakeopenai.Response{Status: http.StatusUnauthorized, Content: "Incorrect API key provided"})
+	s := st.summarizer()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := s.Summarize(context.Background(), request(fixtureStory())); !errors.Is(err, digest.ErrRefused) {
+				t.Errorf("error %v, want ErrRefused", err)
+			}
+		})
+	}
+	wg.Wait()
+	if n := strings.Count(st.logs.String(), "level=WARN"); n != 1 {
+		t.Errorf("%d warnings, want 1:\n%s", n, st.logs)
+	}
+}
+
+// A failure about the request, not the endpoint, is not remembered.
+func TestBadRequestNotRemembered(t *testing.T) {
+	st := newSetup(t)
+	st.srv.Enqueue(fakeopenai.Response{Status: http.StatusBadRequest, Content: "context length exceeded"}, fakeopenai.Response{Content: goodReply})
+	s := st.summarizer()
+	if _, err := s.Summarize(context.Background(), request(fixtureStory())); err == nil || errors.Is(err, digest.ErrRefused) {
+		t.Fatalf("error %v, want a failure that is not ErrRefused", err)
+	}
+	if _, err := s.Summarize(context.Background(), request(fixtureStory())); err != nil {
+		t.Errorf("the next story: %v", err)
+	}
+}
+
 func TestNearDuplicatesSentOnce(t *testing.T) {
 	st := newSetup(t)
 	story := fixtureStory()
