@@ -61,7 +61,9 @@ type Store interface {
 
 // Config configures a Bot.
 type Config struct {
-	// Token is the bot token (DISCORD_TOKEN), without the "Bot " prefix.
+	// Token is the bot token (DISCORD_TOKEN). A "Bot " prefix, as many
+	// guides show it, and surrounding space are dropped: briefbot adds
+	// the prefix itself.
 	Token string
 	// APIURL is Discord's base URL (default https://discord.com); REST
 	// calls and the gateway lookup go there, for REST proxies and tests.
@@ -142,6 +144,7 @@ type Bot struct {
 // the interactions Discord POSTs to it over HTTP. It checks the shard
 // settings and the public key.
 func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, error) {
+	cfg.Token = bareToken(cfg.Token)
 	if cfg.Token == "" {
 		return nil, errors.New("discord: DISCORD_TOKEN is not set: create a bot in the Discord Developer Portal and export its token")
 	}
@@ -215,6 +218,17 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 		previews: newPreviewSet(previewTTL, maxPreviews),
 		briefs:   make(chan struct{}, cfg.MaxBriefs)}
 	return b, nil
+}
+
+// bareToken is a bot token without surrounding space and without the
+// "Bot " prefix (any case) that the Authorization header carries and
+// that people paste with the token.
+func bareToken(t string) string {
+	t = strings.TrimSpace(t)
+	if len(t) > 4 && strings.EqualFold(t[:4], "bot ") {
+		t = strings.TrimSpace(t[4:])
+	}
+	return t
 }
 
 // rewriteTransport sends requests for https://discord.com to the configured

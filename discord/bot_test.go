@@ -830,3 +830,25 @@ func TestFindPartsPagesBack(t *testing.T) {
 		t.Errorf("found %v, want part 2 as %s", found, part.ID)
 	}
 }
+
+// TestTokenWithBotPrefix: a DISCORD_TOKEN pasted with the "Bot " prefix
+// (and a trailing newline) is accepted; briefbot adds the prefix itself.
+func TestTokenWithBotPrefix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.configure = func(c *Config) { c.Token = "Bot " + token + "\n" }
+	e.bot = e.newBot()
+	e.start() // fails unless the gateway and REST accept the token
+
+	for _, tt := range []struct{ name, in, want string }{
+		{"bare", "abc.def.ghi", "abc.def.ghi"},
+		{"prefix", "Bot abc.def.ghi", "abc.def.ghi"},
+		{"lower-case prefix and spaces", "  bot  abc.def.ghi \n", "abc.def.ghi"},
+		{"only the word", "Bot", "Bot"},
+		{"a token starting with bot", "botabc", "botabc"},
+	} {
+		if got := bareToken(tt.in); got != tt.want {
+			t.Errorf("%s: bareToken(%q) = %q, want %q", tt.name, tt.in, got, tt.want)
+		}
+	}
+}
