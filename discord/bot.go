@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/briefbot/briefbot/digest"
@@ -295,9 +296,14 @@ func (b *Bot) Run(ctx context.Context) error {
 	})
 	// discordgo reconnects forever, even when Discord closed the gateway
 	// because the token was revoked (4004): check the token on every
-	// disconnect and stop if it is rejected.
+	// disconnect and stop if it is rejected. Closing the session on the
+	// way out disconnects it too; that is no news, and nothing reconnects.
 	fatal := make(chan error, 1)
+	var closing atomic.Bool
 	b.session.AddHandler(func(s *discordgo.Session, _ *discordgo.Disconnect) {
+		if closing.Load() || ctx.Err() != nil {
+			return
+		}
 		b.log.Warn("discord gateway disconnected; reconnecting")
 		if _, err := s.User("@me", discordgo.WithContext(ctx)); restStatus(err) == http.StatusUnauthorized {
 			select {
@@ -312,7 +318,10 @@ func (b *Bot) Run(ctx context.Context) error {
 		}
 		return fmt.Errorf("discord: open gateway: %w", err)
 	}
-	defer b.session.Close()
+	defer func() {
+		closing.Store(true)
+		b.session.Close()
+	}()
 	select {
 	case <-ready:
 	case <-time.After(30 * time.Second):

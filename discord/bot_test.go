@@ -102,6 +102,9 @@ type env struct {
 	stop  func()
 	// configure, if set, adjusts the Config of every bot newBot makes.
 	configure func(*Config)
+	// log, if set, is the logger of every bot newBot makes (default: a
+	// discarding one).
+	log *slog.Logger
 }
 
 // newEnv starts a fake Discord, adjusted by each of opts, and a bot
@@ -133,7 +136,11 @@ func (e *env) newBot() *Bot {
 	if e.configure != nil {
 		e.configure(&cfg)
 	}
-	b, err := New(cfg, e.store, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := e.log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	b, err := New(cfg, e.store, e.svc, log)
 	if err != nil {
 		e.t.Fatal(err)
 	}
