@@ -329,10 +329,18 @@ func (b *Bot) Run(ctx context.Context) error {
 	case <-ctx.Done():
 		return nil
 	}
-	b.log.Info("discord connected", "user", me.Username, "shard", b.cfg.ShardID, "shard_count", b.cfg.ShardCount)
-	if err := b.registerCommands(ctx); err != nil {
+	registered, err := b.registerCommands(ctx)
+	if err != nil {
 		return err
 	}
+	// One line says the bot is up. It is INFO, not WARN: nothing needs
+	// attention, and warn (the default level) stays quiet on success.
+	who := me.String()
+	if b.cfg.ShardCount > 1 {
+		who += fmt.Sprintf(" (shard %d of %d)", b.cfg.ShardID, b.cfg.ShardCount)
+	}
+	b.log.Info(fmt.Sprintf("connected to Discord as %s; %s", who, registered),
+		"user", me.String(), "shard", b.cfg.ShardID, "shard_count", b.cfg.ShardCount)
 	select {
 	case <-ctx.Done():
 		return nil

@@ -163,10 +163,11 @@ func (e *env) start() {
 	}
 	// Commands are registered after READY.
 	deadline := time.Now().Add(5 * time.Second)
-	for len(e.srv.Commands("")) == 0 && time.Now().Before(deadline) {
+	guild := e.bot.cfg.GuildID
+	for len(e.srv.Commands(guild)) == 0 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
-	if len(e.srv.Commands("")) == 0 {
+	if len(e.srv.Commands(guild)) == 0 {
 		e.t.Fatal("commands not registered")
 	}
 }

@@ -94,28 +94,30 @@ func commands() []*discordgo.ApplicationCommand {
 }
 
 // registerCommands bulk-overwrites the commands when they differ from the
-// registered ones. Only shard 0 registers them, so that shards and
-// replicas do not overwrite each other's.
-func (b *Bot) registerCommands(ctx context.Context) error {
+// registered ones, and says what it did, for the line Run logs once
+// connected. Only shard 0 registers them, so that shards and replicas do
+// not overwrite each other's.
+func (b *Bot) registerCommands(ctx context.Context) (string, error) {
 	if b.cfg.ShardID != 0 {
-		b.log.Info("slash commands left to shard 0", "shard", b.cfg.ShardID)
-		return nil
+		return "slash commands left to shard 0", nil
 	}
 	appID, _, err := b.ensureIDs(ctx)
 	if err != nil {
-		return fmt.Errorf("discord: register commands: %w", err)
+		return "", fmt.Errorf("discord: register commands: %w", err)
+	}
+	scope := "globally"
+	if b.cfg.GuildID != "" {
+		scope = "in guild " + b.cfg.GuildID
 	}
 	want := commands()
 	have, err := b.session.ApplicationCommands(appID, b.cfg.GuildID, discordgo.WithContext(ctx))
 	if err == nil && sameCommands(have, want) {
-		b.log.Info("slash commands up to date", "count", len(want))
-		return nil
+		return fmt.Sprintf("%d slash commands registered (%s, unchanged)", len(want), scope), nil
 	}
 	if _, err := b.session.ApplicationCommandBulkOverwrite(appID, b.cfg.GuildID, want, discordgo.WithContext(ctx)); err != nil {
-		return fmt.Errorf("discord: register commands: %w", err)
+		return "", fmt.Errorf("discord: register commands: %w", err)
 	}
-	b.log.Info("slash commands registered", "count", len(want))
-	return nil
+	return fmt.Sprintf("%d slash commands registered (%s)", len(want), scope), nil
 }
 
 // sameCommands compares the definitions that matter (names,

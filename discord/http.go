@@ -218,7 +218,8 @@ func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		return fmt.Errorf("discord: %w", err)
 	}
-	if err := b.registerCommands(ctx); err != nil {
+	registered, err := b.registerCommands(ctx)
+	if err != nil {
 		ln.Close()
 		return err
 	}
@@ -234,8 +235,7 @@ func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	b.log.Info("serving HTTP interactions", "addr", ln.Addr().String())
-	var err error
+	b.log.Info(fmt.Sprintf("serving Discord's HTTP interactions on %s; %s", ln.Addr(), registered), "addr", ln.Addr().String())
 	select {
 	case err = <-served:
 		err = fmt.Errorf("discord: serve interactions: %w", err)

@@ -113,3 +113,82 @@ func TestShutdownIsNotAReconnect(t *testing.T) {
 		}
 	})
 }
+
+// TestConnectedLine: once connected, Run logs one INFO line that says as
+// whom and where the slash commands went, and nothing at WARN, the
+// default level: a successful start is not something to warn about.
+func TestConnectedLine(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, guildID, want string
+		again               bool
+	}{
+		{name: "global", want: `msg="connected to Discord as briefbot; 6 slash commands registered (globally)" user=briefbot shard=0 shard_count=1`},
+		{name: "unchanged", again: true, want: `msg="connected to Discord as briefbot; 6 slash commands registered (globally, unchanged)"`},
+		{name: "guild", guildID: testGuild, want: `msg="connected to Discord as briefbot; 6 slash commands registered (in guild ` + testGuild + `)"`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := newEnv(t, &fakeService{})
+			e.configure = func(c *Config) { c.GuildID = tt.guildID }
+			if tt.again {
+				e.bot = e.newBot()
+				e.start()
+				e.stop()
+			}
+			infoLog, info := bufferLogger(slog.LevelInfo)
+			warnLog, warn := bufferLogger(slog.LevelWarn)
+			e.log = slog.New(teeHandler{infoLog.Handler(), warnLog.Handler()})
+			e.bot = e.newBot()
+			e.start()
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(info.String(), "connected to Discord") && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if got := info.String(); strings.Count(got, "connected to Discord") != 1 || !strings.Contains(got, tt.want) {
+				t.Errorf("INFO log:\n%s\nwant one line with %s", got, tt.want)
+			}
+			if got := warn.String(); got != "" {
+				t.Errorf("a successful start logged at WARN:\n%s", got)
+			}
+		})
+	}
+}
+
+// teeHandler sends each record to every handler that takes its level.
+type teeHandler []slog.Handler
+
+func (h teeHandler) Enabled(ctx context.Context, l slog.Level) bool {
+	for _, x := range h {
+		if x.Enabled(ctx, l) {
+			return true
+		}
+	}
+	return false
+}
+
+func (h teeHandler) Handle(ctx context.Context, r slog.Record) error {
+	var errs []error
+	for _, x := range h {
+		if x.Enabled(ctx, r.Level) {
+			errs = append(errs, x.Handle(ctx, r.Clone()))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h teeHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	out := make(teeHandler, len(h))
+	for i, x := range h {
+		out[i] = x.WithAttrs(as)
+	}
+	return out
+}
+
+func (h teeHandler) WithGroup(name string) slog.Handler {
+	out := make(teeHandler, len(h))
+	for i, x := range h {
+		out[i] = x.WithGroup(name)
+	}
+	return out
+}
