@@ -196,10 +196,13 @@ func New(cfg Config, store Store, service Service, log *slog.Logger) (*Bot, erro
 		}
 		key = k
 	}
+	installDGLog()
 	s, err := discordgo.New("Bot " + cfg.Token)
 	if err != nil {
 		return nil, fmt.Errorf("discord: %w", err)
 	}
+	dglog.made(log, cfg.Token)
+	s.LogLevel = dgLogLevel
 	s.Client = &http.Client{Timeout: cfg.Timeout, Transport: rewriteTransport{base: base, next: cfg.Transport}}
 	s.StateEnabled = false
 	s.Identify.Intents = discordgo.IntentsGuilds
@@ -253,6 +256,7 @@ func (t rewriteTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // until ctx is done. A rejected token stops it with ErrBadToken instead of
 // reconnecting forever.
 func (b *Bot) Run(ctx context.Context) error {
+	defer dglog.attach(b.log, b.cfg.Token)()
 	me, err := b.session.User("@me", discordgo.WithContext(ctx))
 	if err != nil {
 		if restStatus(err) == http.StatusUnauthorized {

@@ -207,6 +207,7 @@ func writeResponse(w http.ResponseWriter, resp *discordgo.InteractionResponse) e
 // (their context is cancelled 10 s later) and returns nil. Serve closes
 // ln.
 func (b *Bot) Serve(ctx context.Context, ln net.Listener) error {
+	defer dglog.attach(b.log, b.cfg.Token)()
 	if b.publicKey == nil {
 		ln.Close()
 		return errors.New("discord: DISCORD_PUBLIC_KEY is not set: HTTP interactions need the application's public key (Discord Developer Portal → General Information)")
