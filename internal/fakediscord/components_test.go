@@ -3,6 +3,8 @@ package fakediscord_test
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,5 +223,87 @@ func TestBotPermissions(t *testing.T) {
 	srv.SetBotPermissions(chanID, 0)
 	if _, err := dg.ChannelMessageSend(chanID, "hello"); err != nil {
 		t.Errorf("send with the default permissions restored: %v", err)
+	}
+}
+
+// TestBotPermissionsInAnotherChannel: a client that computes the bot's
+// permissions in a channel from the guild's @everyone role, the bot's
+// member roles and the channel's overwrites gets what SetBotPermissions
+// set; a channel option's resolved channel carries the invoking member's
+// permissions, as Discord's does, not the bot's.
+func TestBotPermissionsInAnotherChannel(t *testing.T) {
+	t.Parallel()
+	const other = "1300000000000000002"
+	srv := newServer(t, fakediscord.Options{})
+	srv.AddChannel(fakediscord.Channel{ID: other, GuildID: guildID, Name: "other"})
+	dg := openSession(t, srv)
+	got := interactions(dg)
+	compute := func(channelID string) int64 {
+		t.Helper()
+		ch, err := dg.Channel(channelID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := dg.Guild(guildID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := dg.GuildMember(guildID, appID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.User == nil || m.User.ID != appID || len(m.Roles) != 0 {
+			t.Errorf("bot member %+v", m)
+		}
+		var perms int64
+		for _, r := range g.Roles {
+			if r.ID == g.ID || slices.Contains(m.Roles, r.ID) {
+				perms |= r.Permissions
+			}
+		}
+		for _, o := range ch.PermissionOverwrites {
+			if o.Type == discordgo.PermissionOverwriteTypeMember && o.ID == appID {
+				perms = perms&^o.Deny | o.Allow
+			}
+		}
+		return perms
+	}
+	if p := compute(other); p != fakediscord.DefaultPermissions {
+		t.Errorf("default permissions computed as %d, want %d", p, fakediscord.DefaultPermissions)
+	}
+	noEmbeds := fakediscord.DefaultPermissions&^discordgo.PermissionEmbedLinks&^discordgo.PermissionReadMessageHistory | discordgo.PermissionManageMessages
+	srv.SetBotPermissions(other, noEmbeds)
+	if p := compute(other); p != noEmbeds {
+		t.Errorf("permissions computed as %d, want %d", p, noEmbeds)
+	}
+	if _, err := dg.GuildMember("1200000000000000099", appID); restError(t, err).Message.Code != 10004 {
+		t.Errorf("member of an unknown guild: %v", err)
+	}
+
+	// discordgo's Channel has no permissions field: read the payload.
+	const member = fakediscord.DefaultPermissions | discordgo.PermissionManageGuild
+	sent, err := srv.SendInteraction(fakediscord.Interaction{Name: "subscribe", GuildID: guildID, ChannelID: chanID, Permissions: member,
+		Options: []fakediscord.Option{fakediscord.ChannelOption("channel", other)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var payload struct {
+		Data struct {
+			Resolved struct {
+				Channels map[string]struct {
+					Permissions string `json:"permissions"`
+				} `json:"channels"`
+			} `json:"resolved"`
+		} `json:"data"`
+	}
+	if err := json.Unmarshal(sent.Payload, &payload); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := payload.Data.Resolved.Channels[other].Permissions, strconv.FormatInt(member, 10); got != want {
+		t.Errorf("resolved channel permissions %q, want the member's %q", got, want)
+	}
+	i := receive(t, got)
+	if i.AppPermissions != fakediscord.DefaultPermissions {
+		t.Errorf("app_permissions %d, want the bot's in the channel the command was sent from", i.AppPermissions)
 	}
 }

@@ -305,7 +305,7 @@ func (s *Server) guildCreate(id string) map[string]any {
 	g := s.guildObject(id)
 	channels := []any{}
 	for _, c := range s.guildChannels(id) {
-		o := c.object()
+		o := c.object(s.opts.BotUserID)
 		delete(o, "guild_id")
 		channels = append(channels, o)
 	}

@@ -95,7 +95,10 @@ func BooleanOption(name string, value bool) Option {
 }
 
 // ChannelOption is a channel option; the channel is added to the
-// interaction's resolved data.
+// interaction's resolved data, with the invoking member's permissions
+// (Interaction.Permissions), as Discord sends them. The bot's own
+// permissions there are not in the interaction (app_permissions are
+// those in the channel it was sent from); see SetBotPermissions.
 func ChannelOption(name, channelID string) Option {
 	return Option{Name: name, Type: OptionChannel, Value: channelID}
 }
@@ -412,7 +415,7 @@ func (s *Server) interactionPayload(in *interactionState, i Interaction) map[str
 	} else {
 		data = s.commandData(i)
 	}
-	ch := s.channels[i.ChannelID].object()
+	ch := s.channels[i.ChannelID].object(s.opts.BotUserID)
 	ch["permissions"] = appPerms
 	p := map[string]any{
 		"id": in.id, "application_id": s.opts.AppID, "type": int(i.Type), "data": data,
@@ -500,7 +503,10 @@ func (s *Server) resolved(i Interaction) map[string]any {
 			}
 			switch o.Type {
 			case OptionChannel:
-				ch := map[string]any{"id": id, "name": "channel-" + id, "type": 0, "permissions": strconv.FormatInt(i.AppPermissions, 10)}
+				// Discord's resolved channels carry the invoking member's
+				// permissions there, not the bot's: the fake gives members
+				// the same permissions in every channel.
+				ch := map[string]any{"id": id, "name": "channel-" + id, "type": 0, "permissions": strconv.FormatInt(i.Permissions, 10)}
 				if c := s.channels[id]; c != nil {
 					ch["name"], ch["type"] = c.Name, c.Type
 				}

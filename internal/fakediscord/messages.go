@@ -56,6 +56,13 @@ const (
 // the channel's permission overwrites would; zero restores
 // DefaultPermissions. Interactions from the channel carry it as
 // app_permissions (unless Interaction.AppPermissions says otherwise).
+// The channel object (GET /channels/{id}, GET /guilds/{id}/channels)
+// shows it as a member overwrite for the bot on top of the @everyone
+// role's DefaultPermissions, and GET /guilds/{id}/members/{bot} gives
+// the bot no roles, so a client that computes its permissions in
+// another channel from the guild's roles and the channel's overwrites,
+// as it must for a channel option, gets perms (Discord itself never
+// allows ADMINISTRATOR in an overwrite; the fake shows it there).
 // Without VIEW_CHANNEL (1<<10) every bot request about the channel fails
 // with 403 Missing Access (50001), as MarkChannelForbidden makes it;
 // without SEND_MESSAGES (1<<11) creating a message fails with 403
@@ -142,10 +149,20 @@ func notSnowflake(field, v string) reply {
 	return formError(fieldError{field, "NUMBER_TYPE_COERCE", fmt.Sprintf("Value %q is not snowflake.", v)})
 }
 
-func (c *channelState) object() map[string]any {
+func (c *channelState) object(botUserID string) map[string]any {
+	overwrites := []any{}
+	if c.botPerms != 0 && c.GuildID != "" {
+		// What SetBotPermissions set, as Discord would show it: a member
+		// overwrite for the bot on top of @everyone's DefaultPermissions.
+		overwrites = append(overwrites, map[string]any{
+			"id": botUserID, "type": 1,
+			"allow": strconv.FormatInt(c.botPerms&^DefaultPermissions, 10),
+			"deny":  strconv.FormatInt(DefaultPermissions&^c.botPerms, 10),
+		})
+	}
 	o := map[string]any{
 		"id": c.ID, "type": c.Type, "name": c.Name, "position": 0, "flags": 0,
-		"permission_overwrites": []any{}, "nsfw": false, "topic": nil,
+		"permission_overwrites": overwrites, "nsfw": false, "topic": nil,
 		"rate_limit_per_user": 0, "parent_id": nil, "last_message_id": nil,
 	}
 	if c.GuildID != "" {
@@ -958,7 +975,7 @@ func (s *Server) getChannel(c *call) reply {
 	if !ok {
 		return rep
 	}
-	return success(ch.object())
+	return success(ch.object(s.opts.BotUserID))
 }
 
 // knownGuild reports whether the bot is in a guild; s.mu is held.
@@ -1003,6 +1020,29 @@ func (s *Server) guildObject(id string) map[string]any {
 	}
 }
 
+// getGuildMember answers GET /guilds/{guild}/members/{user}. Every user
+// is a member with no roles: the @everyone role (DefaultPermissions) and
+// the channels' overwrites (SetBotPermissions) decide their permissions.
+func (s *Server) getGuildMember(c *call) reply {
+	guildID, userID := c.params[0], c.params[1]
+	switch {
+	case !isSnowflake(guildID):
+		return notSnowflake("guild_id", guildID)
+	case !isSnowflake(userID):
+		return notSnowflake("user_id", userID)
+	case !s.knownGuild(guildID):
+		return apiError(http.StatusNotFound, 10004, "Unknown Guild")
+	}
+	user := map[string]any{"id": userID, "username": "user-" + userID, "discriminator": "0", "global_name": nil, "avatar": nil, "public_flags": 0}
+	if userID == s.opts.BotUserID {
+		user = s.botUser()
+	}
+	return success(map[string]any{
+		"user": user, "roles": []any{}, "joined_at": timestamp(time.UnixMilli(idBaseMs).UTC()), "nick": nil, "avatar": nil,
+		"deaf": false, "mute": false, "flags": 0, "pending": false, "premium_since": nil, "communication_disabled_until": nil,
+	})
+}
+
 // getGuildChannels answers GET /guilds/{guild}/channels.
 func (s *Server) getGuildChannels(c *call) reply {
 	if !isSnowflake(c.params[0]) {
@@ -1013,7 +1053,7 @@ func (s *Server) getGuildChannels(c *call) reply {
 	}
 	out := []any{}
 	for _, ch := range s.guildChannels(c.params[0]) {
-		out = append(out, ch.object())
+		out = append(out, ch.object(s.opts.BotUserID))
 	}
 	return success(out)
 }

@@ -521,6 +521,7 @@ func routeTable() []route {
 		{method: "DELETE", path: "/channels/{channel}/messages/{message}", major: 1, handle: (*Server).deleteMessage},
 		{method: "GET", path: "/guilds/{guild}", major: 1, handle: (*Server).getGuild},
 		{method: "GET", path: "/guilds/{guild}/channels", major: 1, handle: (*Server).getGuildChannels},
+		{method: "GET", path: "/guilds/{guild}/members/{user}", major: 1, handle: (*Server).getGuildMember},
 		{method: "POST", path: "/interactions/{interaction}/{token}/callback", auth: authOptional, major: 2, handle: (*Server).interactionCallback},
 		{method: "GET", path: "/webhooks/{app}/{token}/messages/@original", auth: authOptional, major: 2, handle: (*Server).getOriginal},
 		{method: "PATCH", path: "/webhooks/{app}/{token}/messages/@original", auth: authOptional, major: 2, handle: (*Server).editOriginal},
