@@ -158,6 +158,13 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if err != nil {
 		return userErrorf("%s", err.Error())
 	}
+	// Discord says what the bot may do in the channel the command was
+	// sent from: refuse at once, before the first slot fails.
+	if channelID == c.i.ChannelID && c.i.AppPermissions != 0 {
+		if err := checkSubscribePerms(channelID, c.i.AppPermissions); err != nil {
+			return err
+		}
+	}
 	subs, err := b.store.Subscriptions(ctx, c.i.GuildID)
 	if err != nil {
 		return err
@@ -172,12 +179,22 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if err != nil {
 		switch restStatus(err) {
 		case 403, 404:
-			return userErrorf("I can't see <#%s>. Give briefbot the View Channel, Send Messages and Embed Links permissions there, or pick another channel.", channelID)
+			return userErrorf("I can't see <#%s>. Give briefbot the %s permissions there, or pick another channel.", channelID, subscribePermsText)
 		}
 		return fmt.Errorf("check channel %s: %w", channelID, err)
 	}
 	if ch.GuildID != "" && ch.GuildID != c.i.GuildID {
 		return userErrorf("<#%s> is not a channel of this server.", channelID)
+	}
+	if channelID != c.i.ChannelID || c.i.AppPermissions == 0 {
+		// Another channel: the interaction does not carry the bot's
+		// permissions there. Not knowing them does not stop the
+		// subscription; a slot that cannot post pauses it.
+		if perms, err := b.botPermissions(ctx, c, ch); err != nil {
+			b.log.Warn("check the bot's permissions", "channel_id", channelID, "error", err)
+		} else if err := checkSubscribePerms(channelID, perms); err != nil {
+			return err
+		}
 	}
 	sub, err := b.store.AddSubscription(ctx, digest.Subscription{
 		GuildID: c.i.GuildID, ChannelID: channelID, TopicID: t.ID, Topic: t.Name,
