@@ -722,8 +722,8 @@ func TestDeliverPausesOnForbiddenChannel(t *testing.T) {
 	if err := e.deliver(&sub, sub.NextSlot); err != nil {
 		t.Fatal(err)
 	}
-	if !sub.Paused || !strings.Contains(sub.PauseReason, "can't post") {
-		t.Errorf("subscription not paused: %+v", sub)
+	if want := "briefbot can't see the channel (Discord: 50001 Missing Access): grant it View Channel, Send Messages, Embed Links and Read Message History, then run the same /subscribe to resume"; !sub.Paused || sub.PauseReason != want {
+		t.Errorf("subscription paused %v with reason\n%q\nwant\n%q", sub.Paused, sub.PauseReason, want)
 	}
 }
 

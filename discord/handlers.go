@@ -169,7 +169,18 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	if err != nil {
 		return err
 	}
-	if len(subs) >= b.cfg.MaxSubscriptions {
+	// The same channel, topic and schedule again: a paused subscription
+	// in the same time zone is resumed, once the checks below pass.
+	var paused *digest.Subscription
+	if i := slices.IndexFunc(subs, func(s digest.Subscription) bool {
+		return s.ChannelID == channelID && s.TopicID == t.ID && s.Schedule == spec
+	}); i >= 0 {
+		if !subs[i].Paused || subs[i].TimeZone != zone {
+			return userErrorf("<#%s> is already subscribed to %s with that schedule. See /subscriptions.", channelID, t.Name)
+		}
+		paused = &subs[i]
+	}
+	if paused == nil && len(subs) >= b.cfg.MaxSubscriptions {
 		return userErrorf("This server has %d subscriptions, the most allowed. Remove one with /unsubscribe first.", len(subs))
 	}
 	if err := b.deferReply(ctx, c); err != nil {
@@ -196,6 +207,9 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 			return err
 		}
 	}
+	if paused != nil {
+		return b.resume(ctx, c, *paused, opts, next, describe)
+	}
 	sub, err := b.store.AddSubscription(ctx, digest.Subscription{
 		GuildID: c.i.GuildID, ChannelID: channelID, TopicID: t.ID, Topic: t.Name,
 		Schedule: spec, TimeZone: zone, Language: optString(opts, "language"), CatchUp: catchUp, NothingNew: nothingNew,
@@ -209,6 +223,41 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 	msg := fmt.Sprintf("Subscribed <#%s> to **%s**, %s (subscription #%d). Next briefing <t:%d:F> (<t:%d:R>).",
 		channelID, escape(t.Name), escape(describe), sub.ID, next.Unix(), next.Unix())
 	if observesDST(zone, now) {
+		msg += " On daylight-saving days, a time that doesn't exist posts at the first valid time after it, and a time that occurs twice posts once."
+	}
+	return b.edit(ctx, c, msg)
+}
+
+// resume clears a paused subscription's pause and moves its next slot to
+// next, the first after now, and says so. The store keeps the options it
+// was made with (language, catchup, nothing_new); the reply says which
+// of those given differ and how to change them.
+func (b *Bot) resume(ctx context.Context, c *call, sub digest.Subscription, opts map[string]*discordgo.ApplicationCommandInteractionDataOption, next time.Time, describe string) error {
+	sub.Paused, sub.PauseReason, sub.NextSlot = false, "", next
+	if err := b.store.UpdateSubscription(ctx, sub); err != nil {
+		return fmt.Errorf("resume subscription %d: %w", sub.ID, err)
+	}
+	b.log.Info("subscription resumed", "subscription", sub.ID, "channel_id", sub.ChannelID, "topic", sub.Topic)
+	msg := fmt.Sprintf("Resumed subscription #%d: <#%s> gets **%s**, %s. Next briefing <t:%d:F> (<t:%d:R>).",
+		sub.ID, sub.ChannelID, escape(sub.Topic), escape(describe), next.Unix(), next.Unix())
+	var kept []string
+	if _, ok := opts["language"]; ok && optString(opts, "language") != sub.Language {
+		if sub.Language == "" {
+			kept = append(kept, "default language")
+		} else {
+			kept = append(kept, fmt.Sprintf("language %q", sub.Language))
+		}
+	}
+	if _, ok := opts["catchup"]; ok && optString(opts, "catchup") != sub.CatchUp {
+		kept = append(kept, "catchup "+sub.CatchUp)
+	}
+	if _, ok := opts["nothing_new"]; ok && optString(opts, "nothing_new") != cmp.Or(sub.NothingNew, digest.NothingNewSkip) {
+		kept = append(kept, "nothing_new "+cmp.Or(sub.NothingNew, digest.NothingNewSkip))
+	}
+	if len(kept) > 0 {
+		msg += fmt.Sprintf(" It keeps its %s; to change that, /unsubscribe #%d and subscribe again.", escape(strings.Join(kept, ", ")), sub.ID)
+	}
+	if observesDST(sub.TimeZone, b.cfg.Now()) {
 		msg += " On daylight-saving days, a time that doesn't exist posts at the first valid time after it, and a time that occurs twice posts once."
 	}
 	return b.edit(ctx, c, msg)
@@ -253,7 +302,7 @@ func (b *Bot) subscriptions(ctx context.Context, c *call) error {
 			sb.WriteString(" · says when nothing is new")
 		}
 		if s.Paused {
-			fmt.Fprintf(&sb, " · paused: %s", escape(s.PauseReason))
+			fmt.Fprintf(&sb, " · paused: %s", escapeKeepChannels(s.PauseReason))
 		} else {
 			fmt.Fprintf(&sb, " · next <t:%d:R>", s.NextSlot.Unix())
 		}
@@ -532,3 +581,20 @@ var mdEscaper = strings.NewReplacer(`\`, `\\`, "*", `\*`, "_", `\_`, "`", "\\`",
 // escape neutralizes Discord markdown and mentions in short user- or
 // web-supplied strings.
 func escape(s string) string { return mdEscaper.Replace(s) }
+
+var channelMention = regexp.MustCompile(`<#[0-9]{1,20}>`)
+
+// escapeKeepChannels escapes s but for its channel mentions (<#id>),
+// which render as the channel's name and ping nobody: pause reasons
+// written before they named no channel carry one.
+func escapeKeepChannels(s string) string {
+	var sb strings.Builder
+	last := 0
+	for _, m := range channelMention.FindAllStringIndex(s, -1) {
+		sb.WriteString(escape(s[last:m[0]]))
+		sb.WriteString(s[m[0]:m[1]])
+		last = m[1]
+	}
+	sb.WriteString(escape(s[last:]))
+	return sb.String()
+}

@@ -96,7 +96,7 @@ func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time)
 		return err
 	}
 	if s := refused.status; s == http.StatusForbidden || s == http.StatusNotFound {
-		reason := fmt.Sprintf("can't post in <#%s> (%s); fix the channel permissions, then subscribe again", sub.ChannelID, http.StatusText(s))
+		reason := pauseReason(refused)
 		b.log.Warn("subscription paused", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", refused.err)
 		if err := b.store.PauseSubscription(ctx, sub.ID, reason); err != nil {
 			return err
@@ -105,6 +105,36 @@ func (b *Bot) Post(ctx context.Context, sub digest.Subscription, slot time.Time)
 		b.log.Error("delivery refused by Discord", "subscription", sub.ID, "channel_id", sub.ChannelID, "error", refused.err)
 	}
 	return b.store.FinishDelivery(ctx, key, digest.DeliveryFailed, refused.err.Error())
+}
+
+// pauseReason says, for people, why a 403 or a 404 paused a
+// subscription and how to resume it. /subscriptions shows it after the
+// channel's mention, so it names no channel; it names Discord's error
+// code, which tells a missing permission (50013) from a channel the bot
+// cannot see (50001).
+func pauseReason(refused *refusedError) string {
+	code, msg := 0, http.StatusText(refused.status)
+	var re *discordgo.RESTError
+	if errors.As(refused.err, &re) && re.Message != nil {
+		code = re.Message.Code
+		if re.Message.Message != "" {
+			msg = re.Message.Message
+		}
+	}
+	said := fmt.Sprintf("Discord: %d %s", refused.status, msg)
+	if code != 0 {
+		said = fmt.Sprintf("Discord: %d %s", code, msg)
+	}
+	fix := "grant it " + subscribePermsText + ", then run the same /subscribe to resume"
+	switch {
+	case refused.status == http.StatusNotFound:
+		return fmt.Sprintf("the channel is gone, or briefbot can't see it (%s): if it still exists, %s; if not, /unsubscribe", said, fix)
+	case code == discordgo.ErrCodeMissingAccess:
+		return fmt.Sprintf("briefbot can't see the channel (%s): %s", said, fix)
+	case code == discordgo.ErrCodeMissingPermissions:
+		return fmt.Sprintf("briefbot may not post there (%s): %s", said, fix)
+	}
+	return fmt.Sprintf("Discord refused the briefing (%s): %s", said, fix)
 }
 
 // Notice posts a one-line notice to a channel once per key, with the
