@@ -176,7 +176,7 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 		return s.ChannelID == channelID && s.TopicID == t.ID && s.Schedule == spec
 	}); i >= 0 {
 		if !subs[i].Paused || subs[i].TimeZone != zone {
-			return userErrorf("<#%s> is already subscribed to %s with that schedule. See /subscriptions.", channelID, t.Name)
+			return alreadySubscribed(subs[i], zone)
 		}
 		paused = &subs[i]
 	}
@@ -216,7 +216,7 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 		NextSlot: next, CreatedBy: c.user(), CreatedAt: now,
 	})
 	if errors.Is(err, digest.ErrExists) {
-		return userErrorf("<#%s> is already subscribed to %s with that schedule. See /subscriptions.", channelID, t.Name)
+		return userErrorf("<#%s> is already subscribed to **%s** on that schedule. See /subscriptions.", channelID, escape(t.Name))
 	} else if err != nil {
 		return err
 	}
@@ -226,6 +226,21 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 		msg += " On daylight-saving days, a time that doesn't exist posts at the first valid time after it, and a time that occurs twice posts once."
 	}
 	return b.edit(ctx, c, msg)
+}
+
+// alreadySubscribed refuses a /subscribe whose channel, topic and
+// schedule an existing subscription has (the store's unique key, which
+// leaves out the time zone), naming it and saying how to change it.
+func alreadySubscribed(s digest.Subscription, zone string) error {
+	msg := fmt.Sprintf("<#%s> is already subscribed to **%s**, %s, in %s: subscription #%d", s.ChannelID, escape(s.Topic), escape(s.Schedule), escape(s.TimeZone), s.ID)
+	switch {
+	case s.TimeZone == zone:
+		return userErrorf("%s. See /subscriptions.", msg)
+	case s.Paused:
+		return userErrorf("%s, paused. A channel gets a topic on a schedule once, whatever the time zone: to resume it as it is, run /subscribe with timezone %s; to have it in %s instead, /unsubscribe #%d, then subscribe again.",
+			msg, escape(s.TimeZone), escape(zone), s.ID)
+	}
+	return userErrorf("%s. A channel gets a topic on a schedule once, whatever the time zone: to have it in %s instead, /unsubscribe #%d, then subscribe again.", msg, escape(zone), s.ID)
 }
 
 // resume clears a paused subscription's pause and moves its next slot to

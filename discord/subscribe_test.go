@@ -100,3 +100,41 @@ func TestEscapeKeepChannels(t *testing.T) {
 		}
 	}
 }
+
+// TestAlreadySubscribedNamesTheSubscription: /subscribe with the channel,
+// topic and schedule of an existing subscription names it, with its time
+// zone, and says how to change the zone or resume it.
+func TestAlreadySubscribedNamesTheSubscription(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, &fakeService{})
+	e.start()
+	ctx := context.Background()
+	add := func(spec, zone string, paused bool) digest.Subscription {
+		t.Helper()
+		sub, err := e.store.AddSubscription(ctx, digest.Subscription{GuildID: testGuild, ChannelID: testChannel, TopicID: e.topic.ID,
+			Schedule: spec, TimeZone: zone, CatchUp: digest.CatchUpLate, NextSlot: time.Now().Add(time.Hour), Paused: paused, PauseReason: "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sub
+	}
+	active, paused, cron := add("daily 08:00", "EST5EDT", false), add("daily 18:00", "EST5EDT", true), add("0 9 * * 1-5", "Asia/Seoul", false)
+	for _, tt := range []struct{ spec, zone, want string }{
+		{"daily 08:00", "EST5EDT", fmt.Sprintf("<#%s> is already subscribed to **korea-talks**, daily 08:00, in EST5EDT: subscription #%d. See /subscriptions.", testChannel, active.ID)},
+		{"daily 08:00", "Asia/Seoul", fmt.Sprintf("<#%s> is already subscribed to **korea-talks**, daily 08:00, in EST5EDT: subscription #%d. "+
+			"A channel gets a topic on a schedule once, whatever the time zone: to have it in Asia/Seoul instead, /unsubscribe #%[2]d, then subscribe again.", testChannel, active.ID)},
+		{"daily 18:00", "Asia/Seoul", fmt.Sprintf("<#%s> is already subscribed to **korea-talks**, daily 18:00, in EST5EDT: subscription #%d, paused. "+
+			"A channel gets a topic on a schedule once, whatever the time zone: to resume it as it is, run /subscribe with timezone EST5EDT; "+
+			"to have it in Asia/Seoul instead, /unsubscribe #%[2]d, then subscribe again.", testChannel, paused.ID)},
+		{"0 9 * * 1-5", "Asia/Seoul", fmt.Sprintf(`<#%s> is already subscribed to **korea-talks**, 0 9 \* \* 1-5, in Asia/Seoul: subscription #%d. See /subscriptions.`, testChannel, cron.ID)},
+	} {
+		content, ephemeral := e.answer(e.send(fakediscord.Interaction{Name: "subscribe", Permissions: manageAll, Options: []fakediscord.Option{
+			fakediscord.StringOption("topic", "korea-talks"), fakediscord.StringOption("schedule", tt.spec), fakediscord.StringOption("timezone", tt.zone)}}))
+		if content != tt.want || !ephemeral {
+			t.Errorf("%s in %s: answer (ephemeral %v)\n%q\nwant\n%q", tt.spec, tt.zone, ephemeral, content, tt.want)
+		}
+	}
+	if subs, _ := e.store.Subscriptions(ctx, testGuild); len(subs) != 3 {
+		t.Errorf("%d subscriptions, want the 3", len(subs))
+	}
+}
