@@ -466,6 +466,11 @@ func (b *Bot) sources(ctx context.Context, c *call) error {
 			case s.State.Failures > 0:
 				state = fmt.Sprintf("failing (%d)", s.State.Failures)
 			}
+			// Why, for the server's own sources only: the operator's
+			// are the operator's to look into.
+			if why := sourceProblem(s.State.LastError); why != "" && state != "ok" && s.GuildID == c.i.GuildID {
+				state += ": " + why
+			}
 			fmt.Fprintf(&sb, "**%s** <%s> · %s\n", escape(s.Name), shownURL(s.URL), state)
 		}
 		if sb.Len() == 0 {
