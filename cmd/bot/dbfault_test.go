@@ -57,9 +57,11 @@ func TestDBFaultUnavailable(t *testing.T) {
 // after a poll stored an article and before it matched the article to
 // its topics. It fails today: the poller logs the failed match and goes
 // on, the poll's retry finds the article stored and unchanged and does
-// not match it again, so no briefing ever shows it. It is skipped until
-// that is fixed (sources.Poller and topicMatcher, which this test's
-// author may not change).
+// not match it again, so no briefing ever shows it. An outage at a
+// random moment of a poll hits that window too (TestDBFaultUnavailable
+// met it when its tick outage began before the slot's poll had
+// finished). It is skipped until that is fixed (in sources.Poller or
+// topicMatcher, which this test's author may not change).
 func TestDBFaultUnavailableMidIngest(t *testing.T) {
 	if os.Getenv("BRIEFBOT_DBFAULT_KNOWN_BUGS") == "" {
 		t.Skip("known bug: an article stored as the database goes away is never matched to its topics; BRIEFBOT_DBFAULT_KNOWN_BUGS=1 runs this")
@@ -97,10 +99,12 @@ func dbfaultRun(t *testing.T, steps []dbfaultTrigger) {
 			e.set(slot.Add(30 * time.Second))
 		case dbfaultAtSlot:
 			slot = e.slot(7)
+			dbfaultPollsDone(t, q)
 			out = p.arm(tr)
 			e.set(slot.Add(30 * time.Second))
 		case dbfaultAtDue:
 			slot = e.slot(7)
+			dbfaultPollsDone(t, q)
 			out = p.arm(tr)
 			// The clock alone: the test does not tick for the queue, so
 			// the slot is built once River's leader ticks again.
@@ -156,7 +160,8 @@ func dbfaultRun(t *testing.T, steps []dbfaultTrigger) {
 		t.Fatal(err)
 	}
 	for kind, states := range counts {
-		if n := states["discarded"]; n > 0 {
+		// A tick is tried once: the next one comes anyway.
+		if n := states["discarded"]; n > 0 && kind != "tick" {
 			t.Errorf("%d %s jobs discarded: they ran out of attempts", n, kind)
 		}
 	}
@@ -235,6 +240,23 @@ func dbfaultStart(e *faultEnv, logs *dbfaultLog) *jobs.Queue {
 	return q
 }
 
+// dbfaultPollsDone waits for the queue's polls to finish: the slot's
+// stories are stored before its poll has matched the last of them to
+// their topics and saved the feed's state, and an outage meant for a
+// build or a delivery must not cut that short
+// (TestDBFaultUnavailableMidIngest is that case).
+func dbfaultPollsDone(t *testing.T, q *jobs.Queue) {
+	t.Helper()
+	waitUntil(t, 20*time.Second, "the slot's poll to finish", func() bool {
+		counts, err := q.Counts(t.Context())
+		if err != nil {
+			return false
+		}
+		polls := counts["poll_source"]
+		return polls["running"]+polls["available"]+polls["retryable"]+polls["scheduled"]+polls["pending"] == 0
+	})
+}
+
 // dbfaultTicks counts the queue's tick jobs completed.
 func dbfaultTicks(t *testing.T, q *jobs.Queue) int {
 	counts, err := q.Counts(t.Context())
@@ -283,8 +305,11 @@ func dbfaultReport(t *testing.T, c *faultCounts, outages []dbfaultOutage, logs *
 		fmt.Fprintf(&b, "  %-38s %-10s cut %d open connections, black-holed %d; %2d new connections after; %s\n",
 			o.name, o.mode, o.cut, o.held, o.reconnects, done)
 	}
-	failed := logs.failures()
+	failed, errs := logs.failures()
 	fmt.Fprintf(&b, "failed job attempts (retried): %s; River warnings and errors: %d\n", failed, logs.riverCount())
+	for _, e := range errs {
+		fmt.Fprintf(&b, "  %.300s\n", e)
+	}
 	fmt.Fprintf(&b, "took %s", took.Round(100*time.Millisecond))
 	t.Logf("database outage summary:\n%s", b.String())
 	if t.Failed() {
@@ -690,6 +715,7 @@ func (p *dbfaultProxy) close() {
 type dbfaultLog struct {
 	mu     sync.Mutex
 	failed map[string]int
+	errors []string // of the failed attempts
 	river  []string
 }
 
@@ -703,15 +729,20 @@ func (h *dbfaultLog) Handle(_ context.Context, r slog.Record) error {
 	if r.Message != "job failed" || r.Level < slog.LevelWarn {
 		return nil
 	}
+	var kind, msg string
 	r.Attrs(func(a slog.Attr) bool {
-		if a.Key == "job" {
-			h.mu.Lock()
-			h.failed[a.Value.String()]++
-			h.mu.Unlock()
-			return false
+		switch a.Key {
+		case "job":
+			kind = a.Value.String()
+		case "error":
+			msg = a.Value.String()
 		}
 		return true
 	})
+	h.mu.Lock()
+	h.failed[kind]++
+	h.errors = append(h.errors, r.Time.Format("15:04:05.000 ")+kind+": "+msg)
+	h.mu.Unlock()
 	return nil
 }
 
@@ -745,7 +776,8 @@ func (h dbfaultRiverLog) WithAttrs([]slog.Attr) slog.Handler { return h }
 
 func (h dbfaultRiverLog) WithGroup(string) slog.Handler { return h }
 
-func (h *dbfaultLog) failures() string {
+// failures returns the failed attempts by kind, and their errors.
+func (h *dbfaultLog) failures() (string, []string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
@@ -754,9 +786,9 @@ func (h *dbfaultLog) failures() string {
 	}
 	slices.Sort(out)
 	if len(out) == 0 {
-		return "none"
+		return "none", nil
 	}
-	return strings.Join(out, ", ")
+	return strings.Join(out, ", "), slices.Clone(h.errors)
 }
 
 func (h *dbfaultLog) riverCount() int {
