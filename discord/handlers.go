@@ -198,9 +198,9 @@ func (b *Bot) subscribe(ctx context.Context, c *call) error {
 		return userErrorf("<#%s> is not a channel of this server.", channelID)
 	}
 	if channelID != c.i.ChannelID || c.i.AppPermissions == 0 {
-		// Another channel: the interaction does not carry the bot's
-		// permissions there. Not knowing them does not stop the
-		// subscription; a slot that cannot post pauses it.
+		// Another channel, whose bot permissions the interaction does
+		// not carry, or app_permissions missing. Not knowing them does
+		// not stop the subscription; a slot that cannot post pauses it.
 		if perms, err := b.botPermissions(ctx, c, ch); err != nil {
 			b.log.Warn("check the bot's permissions", "channel_id", channelID, "error", err)
 		} else if err := checkSubscribePerms(channelID, perms); err != nil {
