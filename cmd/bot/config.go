@@ -245,6 +245,11 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.LLM.Model, "BRIEFBOT_MODEL", "$.llm.model")
 	set(&cfg.LLM.APIVersion, "OPENAI_API_VERSION", "$.llm.api_version")
 	set(&cfg.DiscordToken, "DISCORD_TOKEN", "")
+	// Guides show the token as "Bot xyz"; briefbot adds the prefix itself,
+	// and scrubs the bare token from what it prints.
+	if t, ok := strings.CutPrefix(cfg.DiscordToken, "Bot "); ok {
+		cfg.DiscordToken = strings.TrimSpace(t)
+	}
 	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY", "")
 	setInt := func(dst *int, key, path string) {
 		if v := strings.TrimSpace(getenv(key)); v != "" {
