@@ -203,7 +203,7 @@ func (b *Bot) post(ctx context.Context, d digest.Delivery, late bool) error {
 		m := msgs[i]
 		if i == 0 && late && !d.Slot.IsZero() {
 			note := fmt.Sprintf("-# Late: this briefing was due <t:%d:f>.", d.Slot.Unix())
-			m.Content = truncateRunes(note+"\n"+m.Content, 2000)
+			m.Content = withNote(m.Content, note)
 		}
 		id, err := b.postPart(ctx, d.ChannelID, deliveryRef(d.Key), i, m)
 		if err != nil {
@@ -217,6 +217,22 @@ func (b *Bot) post(ctx context.Context, d digest.Delivery, late bool) error {
 		}
 	}
 	return b.store.FinishDelivery(ctx, d.Key, digest.DeliveryDone, "")
+}
+
+// withNote puts a line above a part's content within Discord's 2,000
+// characters, shortening the content's body if need be but never its
+// last line, the part's tag, by which a retry finds a part already
+// posted.
+func withNote(content, note string) string {
+	body, tag := "", content
+	if i := strings.LastIndexByte(content, '\n'); i >= 0 {
+		body, tag = content[:i], content[i+1:]
+	}
+	if body == "" {
+		return note + "\n" + tag
+	}
+	room := 2000 - len([]rune(note)) - len([]rune(tag)) - 2
+	return note + "\n" + truncateRunes(body, room) + "\n" + tag
 }
 
 // deliveryRef is a short tag of a delivery key, written into each part's
