@@ -64,9 +64,18 @@ type ArticleStore interface {
 	// ErrExists, an unknown SourceID ErrNotFound. A zero Fetched is set to
 	// the store's clock.
 	InsertArticle(ctx context.Context, a Article) error
+	// InsertMatchedArticle stores a new article as InsertArticle does, with
+	// the IDs of the topics it matches (none: nil), atomically: the article
+	// is never stored unmatched, so a caller that failed may try again. IDs
+	// of topics removed since are ignored.
+	InsertMatchedArticle(ctx context.Context, a Article, topicIDs []int64) error
 	// UpdateArticle replaces the stored article with the same ID (ErrNotFound
 	// if none). A zero Fetched keeps the stored fetch time.
 	UpdateArticle(ctx context.Context, a Article) error
+	// UpdateMatchedArticle replaces the stored article as UpdateArticle
+	// does, and its topic matches with the topics with the given IDs (none:
+	// nil), atomically. IDs of topics removed since are ignored.
+	UpdateMatchedArticle(ctx context.Context, a Article, topicIDs []int64) error
 	// Articles lists articles, newest fetched first.
 	Articles(ctx context.Context, f ArticleFilter) ([]Article, error)
 	// CountArticles returns how many articles are stored.

@@ -248,15 +248,67 @@ func (s *Store) NearDuplicateCandidates(ctx context.Context, sig digest.Signatur
 // yields an error wrapping digest.ErrExists; a SourceID naming no source,
 // one wrapping digest.ErrNotFound.
 func (s *Store) InsertArticle(ctx context.Context, a digest.Article) error {
+	return s.InsertMatchedArticle(ctx, a, nil)
+}
+
+// InsertMatchedArticle stores a new article as InsertArticle does, and that
+// it matches the topics with the given IDs (none: nil), in one
+// transaction: the article is never stored without its matches, so a
+// caller that fails in between may simply try again. IDs of topics that no
+// longer exist are ignored: the caller matched the article against topics
+// loaded earlier, and a removed topic's matches go with it.
+func (s *Store) InsertMatchedArticle(ctx context.Context, a digest.Article, topicIDs []int64) error {
 	if a.ID == "" {
 		return fmt.Errorf("sqlstore: insert article with url %q: empty id", a.URL)
 	}
 	if a.Fetched.IsZero() {
 		a.Fetched = s.Now()
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error { return insertArticle(ctx, tx, a) })
-	if err != nil {
-		return s.articleWriteError(ctx, "insert", a, err)
+	matching := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := insertArticle(ctx, tx, a); err != nil {
+			return err
+		}
+		matching = true
+		return s.insertMatches(ctx, tx, a.ID, matchPublished(a), topicIDs)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case matching:
+		// Not the article's constraints: articleWriteError would misread a
+		// violation.
+		return fmt.Errorf("sqlstore: insert article %q: %w", a.ID, err)
+	}
+	return s.articleWriteError(ctx, "insert", a, err)
+}
+
+// matchPublished returns the publish time article_topics keeps for a,
+// whose Fetched is set: COALESCE(published, fetched).
+func matchPublished(a digest.Article) int64 {
+	if !a.Published.IsZero() {
+		return a.Published.UnixMilli()
+	}
+	return a.Fetched.UnixMilli()
+}
+
+// insertMatches records in tx that the article with the given ID and
+// matchPublished time, which has no matches yet, matches the topics with
+// the given IDs, each once. IDs of topics that no longer exist are
+// skipped (see InsertMatchedArticle). Each match is a single-row INSERT,
+// as in insertBands; an article matches few topics.
+func (s *Store) insertMatches(ctx context.Context, tx *sql.Tx, articleID string, published int64, topicIDs []int64) error {
+	if len(topicIDs) == 0 {
+		return nil
+	}
+	topicIDs = slices.Clone(topicIDs)
+	slices.Sort(topicIDs)
+	for _, id := range slices.Compact(topicIDs) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO article_topics (topic_id, article_id, published)
+			SELECT id, $2, $3 FROM topics WHERE id = $1`+s.dialect.forKeyShare,
+			id, articleID, published); err != nil {
+			return fmt.Errorf("store match of topic id %d: %w", id, err)
+		}
 	}
 	return nil
 }
@@ -292,10 +344,7 @@ func (s *Store) InsertArticles(ctx context.Context, articles iter.Seq2[digest.Ar
 			if err := insertArticle(ctx, tx, a); err != nil {
 				return err
 			}
-			published := a.Fetched.UnixMilli()
-			if !a.Published.IsZero() {
-				published = a.Published.UnixMilli()
-			}
+			published := matchPublished(a)
 			topics = slices.Clone(topics)
 			slices.Sort(topics)
 			for _, id := range slices.Compact(topics) {
@@ -393,25 +442,40 @@ func insertArticle(ctx context.Context, tx *sql.Tx, a digest.Article) error {
 // unknown ID yields an error wrapping digest.ErrNotFound, a URL another
 // article has one wrapping digest.ErrExists.
 func (s *Store) UpdateArticle(ctx context.Context, a digest.Article) error {
+	return s.updateArticle(ctx, a, false, nil)
+}
+
+// UpdateMatchedArticle replaces the stored article as UpdateArticle does,
+// and its topic matches with the topics with the given IDs (none: nil), as
+// SetArticleTopics would, in one transaction: the changed article is never
+// stored with the matches of its old version. IDs of topics that no longer
+// exist are ignored, as by InsertMatchedArticle.
+func (s *Store) UpdateMatchedArticle(ctx context.Context, a digest.Article, topicIDs []int64) error {
+	return s.updateArticle(ctx, a, true, topicIDs)
+}
+
+// updateArticle is UpdateArticle, and with match UpdateMatchedArticle.
+func (s *Store) updateArticle(ctx context.Context, a digest.Article, match bool, topicIDs []int64) error {
 	sig, err := encodeSignature(a.Signature)
 	if err != nil {
 		return fmt.Errorf("sqlstore: update article %q: %w", a.ID, err)
 	}
-	found := false
+	found, matching := false, false
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		// The band rows take the fetch time the row ends up with.
-		var fetched int64
+		// The band rows take the fetch time the row ends up with, the
+		// matches its publish time.
+		var fetched, published int64
 		err := tx.QueryRowContext(ctx, `UPDATE articles SET
 				source_id = $1, outlet = $2, guid = $3, url = $4, title = $5, text = $6, text_origin = $7,
 				published = $8, fetched = COALESCE($9, fetched), updated = $10, content_hash = $11,
 				signature = $12, duplicate_of = $13
 			WHERE id = $14
-			RETURNING fetched`,
+			RETURNING fetched, COALESCE(published, fetched)`,
 			nullID(a.SourceID), a.Outlet, a.GUID, a.URL, a.Title, a.Text, string(a.TextOrigin),
 			millis(a.Published), millis(a.Fetched), millis(a.Updated), a.ContentHash,
 			sig, a.DuplicateOf,
 			a.ID,
-		).Scan(&fetched)
+		).Scan(&fetched, &published)
 		switch {
 		case errNoRows(err):
 			return nil
@@ -422,12 +486,24 @@ func (s *Store) UpdateArticle(ctx context.Context, a digest.Article) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM article_bands WHERE article_id = $1`, a.ID); err != nil {
 			return fmt.Errorf("delete band keys: %w", err)
 		}
-		return insertBands(ctx, tx, a.ID, fetched, a.Signature.BandKeys())
+		if err := insertBands(ctx, tx, a.ID, fetched, a.Signature.BandKeys()); err != nil {
+			return err
+		}
+		if !match {
+			return nil
+		}
+		matching = true
+		if _, err := tx.ExecContext(ctx, `DELETE FROM article_topics WHERE article_id = $1`, a.ID); err != nil {
+			return fmt.Errorf("delete topic matches: %w", err)
+		}
+		return s.insertMatches(ctx, tx, a.ID, published, topicIDs)
 	})
-	if err != nil {
+	switch {
+	case err != nil && matching:
+		return fmt.Errorf("sqlstore: update article %q: %w", a.ID, err)
+	case err != nil:
 		return s.articleWriteError(ctx, "update", a, err)
-	}
-	if !found {
+	case !found:
 		return fmt.Errorf("sqlstore: article %q: %w", a.ID, digest.ErrNotFound)
 	}
 	return nil

@@ -46,6 +46,11 @@ type dialect struct {
 	// it read, to lock the rows it selects until the commit. SQLite
 	// transactions take the write lock at BEGIN and need none.
 	forUpdate string
+	// forKeyShare is appended to a SELECT of rows a write of the same
+	// transaction references, so that none is deleted meanwhile: a row
+	// deleted by a transaction that commits first is then not selected,
+	// rather than failing the write's foreign key check. SQLite needs none.
+	forKeyShare string
 	// searchQuery returns the query SearchArticles runs, with a LIMIT $4
 	// if limited, and its first argument, for terms that searchTerms
 	// returned (at least one).
@@ -222,6 +227,7 @@ func postgresDialect() dialect {
 		// database-wide.
 		migrationLock: `SELECT pg_advisory_xact_lock(hashtextextended('briefbot: schema migrations', 0))`,
 		forUpdate:     ` FOR UPDATE`,
+		forKeyShare:   ` FOR KEY SHARE`,
 		searchQuery: func(terms []string, limited bool) (string, any) {
 			return postgresSearchQuery(limited), terms
 		},

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -396,6 +397,256 @@ func testInsertArticles(t *testing.T, s *Store) {
 			t.Errorf("after the cancelled batch: %d articles (%v), want 3", n, err)
 		}
 	})
+}
+
+// topicArticleIDs returns, for each topic, the IDs of its articles, newest
+// first.
+func topicArticleIDs(t *testing.T, s *Store, topicIDs ...int64) map[int64][]string {
+	t.Helper()
+	out := map[int64][]string{}
+	for _, id := range topicIDs {
+		got, err := s.TopicArticles(t.Context(), id, time.Time{}, time.Time{}, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = ids(got)
+	}
+	return out
+}
+
+// failMatches makes every insert into article_topics fail, as a database
+// gone in the middle of a transaction would, until the returned function
+// is called.
+func failMatches(t *testing.T, s *Store) (restore func()) {
+	t.Helper()
+	ctx := t.Context()
+	create := []string{`CREATE TRIGGER fail_matches BEFORE INSERT ON article_topics
+		BEGIN SELECT RAISE(ABORT, 'injected failure'); END`}
+	drop := []string{`DROP TRIGGER fail_matches`}
+	if s.dialect.name == "postgres" {
+		create = []string{
+			`CREATE FUNCTION fail_matches() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN RAISE EXCEPTION 'injected failure'; END $$`,
+			`CREATE TRIGGER fail_matches BEFORE INSERT ON article_topics
+			FOR EACH ROW EXECUTE FUNCTION fail_matches()`,
+		}
+		drop = []string{`DROP TRIGGER fail_matches ON article_topics`, `DROP FUNCTION fail_matches()`}
+	}
+	for _, q := range create {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return func() {
+		t.Helper()
+		for _, q := range drop {
+			if _, err := s.db.ExecContext(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func testInsertMatchedArticle(t *testing.T, s *Store) {
+	ctx := t.Context()
+	src := mustAddSource(t, s, "bbc")
+	t1 := mustAddTopic(t, s, "t1", "one").ID
+	t2 := mustAddTopic(t, s, "t2", "two").ID
+	gone := mustAddTopic(t, s, "gone", "gone").ID
+	if err := s.RemoveTopic(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return t0.Add(5 * time.Hour) }
+	a1 := publishedArticle("a1", t0, "one", storyText)
+	a1.SourceID, a1.Signature = src.ID, digest.Sign(storyText)
+	a2 := newArticle("a2", src.ID, time.Time{}) // fetched now
+	a2.Published = time.Time{}                  // counts as published when fetched
+	a3 := newArticle("a3", src.ID, t0)
+	for _, st := range []struct {
+		a      digest.Article
+		topics []int64
+	}{
+		// A topic removed since the caller loaded its topics is no match.
+		{a1, []int64{t2, t1, t2, gone}},
+		{a2, []int64{t1}},
+		{a3, nil},
+	} {
+		if err := s.InsertMatchedArticle(ctx, st.a, st.topics); err != nil {
+			t.Fatalf("insert %s: %v", st.a.ID, err)
+		}
+	}
+	want := map[int64][]string{t1: {"a2", "a1"}, t2: {"a1"}, gone: {}}
+	if diff := cmp.Diff(topicArticleIDs(t, s, t1, t2, gone), want); diff != "" {
+		t.Errorf("articles of topics (-got +want):\n%s", diff)
+	}
+	if got, err := s.FindArticle(ctx, digest.ArticleKeys{URL: a2.URL}); err != nil || !got.Fetched.Equal(t0.Add(5*time.Hour)) {
+		t.Errorf("a2 fetched %v (%v), want %v (Now)", got.Fetched, err, t0.Add(5*time.Hour))
+	}
+	near, err := s.NearDuplicateCandidates(ctx, digest.Sign(editedText), time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(near), []string{"a1"}); diff != "" {
+		t.Errorf("near-duplicate candidates (-got +want):\n%s", diff)
+	}
+
+	// A failure stores neither the article nor its matches.
+	tests := []struct {
+		name    string
+		a       digest.Article
+		fail    bool // the matches fail to store
+		want    error
+		mention string
+	}{
+		{"stored ID", newArticle("a1", src.ID, t0), false, digest.ErrExists, `"a1"`},
+		{"unknown source", newArticle("b1", 999, t0), false, digest.ErrNotFound, "source id 999"},
+		{"empty ID", newArticle("", src.ID, t0), false, nil, "empty id"},
+		{"matches fail", newArticle("b1", src.ID, t0), true, nil, "injected failure"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.fail {
+				defer failMatches(t, s)()
+			}
+			err := s.InsertMatchedArticle(ctx, tt.a, []int64{t1, t2})
+			if err == nil || tt.want != nil && !errors.Is(err, tt.want) {
+				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if !strings.HasPrefix(err.Error(), "sqlstore: ") || !strings.Contains(err.Error(), tt.mention) {
+				t.Errorf("error %q: want the sqlstore prefix and %s", err, tt.mention)
+			}
+			if n, err := s.CountArticles(ctx); err != nil || n != 3 {
+				t.Errorf("after the failed insert: %d articles (%v), want 3", n, err)
+			}
+			if diff := cmp.Diff(topicArticleIDs(t, s, t1, t2, gone), want); diff != "" {
+				t.Errorf("a failed insert changed matches (-got +want):\n%s", diff)
+			}
+		})
+	}
+	// What failed for the matches alone succeeds when tried again.
+	if err := s.InsertMatchedArticle(ctx, newArticle("b1", src.ID, t0), []int64{t2}); err != nil {
+		t.Fatalf("insert b1 again: %v", err)
+	}
+	if got := topicArticleIDs(t, s, t2)[t2]; !slices.Contains(got, "b1") {
+		t.Errorf("articles of t2 after the retry = %v, want b1 among them", got)
+	}
+}
+
+func testUpdateMatchedArticle(t *testing.T, s *Store) {
+	ctx := t.Context()
+	src := mustAddSource(t, s, "bbc")
+	t1 := mustAddTopic(t, s, "t1", "one").ID
+	t2 := mustAddTopic(t, s, "t2", "two").ID
+	gone := mustAddTopic(t, s, "gone", "gone").ID
+	if err := s.RemoveTopic(ctx, "gone"); err != nil {
+		t.Fatal(err)
+	}
+	a := publishedArticle("a1", t0, "one", storyText)
+	a.SourceID, a.Signature = src.ID, digest.Sign(storyText)
+	if err := s.InsertMatchedArticle(ctx, a, []int64{t1}); err != nil {
+		t.Fatal(err)
+	}
+
+	// An edit re-dated two hours later now matches t2 alone; the match
+	// takes the new publish time, the row keeps its fetch time.
+	a.Title, a.Text, a.Signature = "two", unrelatedText, digest.Sign(unrelatedText)
+	a.Published, a.Fetched = t0.Add(2*time.Hour), time.Time{}
+	if err := s.UpdateMatchedArticle(ctx, a, []int64{t2, gone, t2}); err != nil {
+		t.Fatal(err)
+	}
+	check := func(step string, title string, want map[int64][]string) {
+		t.Helper()
+		got, err := s.FindArticle(ctx, digest.ArticleKeys{URL: a.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != title || !got.Fetched.Equal(t0.Add(time.Minute)) {
+			t.Errorf("%s: article title %q fetched %v, want %q fetched %v", step, got.Title, got.Fetched, title, t0.Add(time.Minute))
+		}
+		if diff := cmp.Diff(topicArticleIDs(t, s, t1, t2, gone), want); diff != "" {
+			t.Errorf("%s: articles of topics (-got +want):\n%s", step, diff)
+		}
+	}
+	check("updated", "two", map[int64][]string{t1: {}, t2: {"a1"}, gone: {}})
+	in, err := s.TopicArticles(ctx, t2, t0.Add(2*time.Hour), t0.Add(3*time.Hour), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(in), []string{"a1"}); diff != "" {
+		t.Errorf("t2's articles published in the new hour (-got +want):\n%s", diff)
+	}
+	near, err := s.NearDuplicateCandidates(ctx, digest.Sign(unrelatedText), time.Time{}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(ids(near), []string{"a1"}); diff != "" {
+		t.Errorf("near-duplicate candidates of the new text (-got +want):\n%s", diff)
+	}
+
+	// A failure to store the matches leaves the article as it was.
+	edited := a
+	edited.Title = "three"
+	restore := failMatches(t, s)
+	err = s.UpdateMatchedArticle(ctx, edited, []int64{t1})
+	restore()
+	if err == nil || !strings.HasPrefix(err.Error(), "sqlstore: ") || !strings.Contains(err.Error(), "injected failure") {
+		t.Errorf("update with failing matches: got %v, want the injected failure", err)
+	}
+	check("failed update", "two", map[int64][]string{t1: {}, t2: {"a1"}, gone: {}})
+
+	// No topics: no matches. The plain UpdateArticle keeps them.
+	if err := s.UpdateMatchedArticle(ctx, edited, nil); err != nil {
+		t.Fatal(err)
+	}
+	check("matches none", "three", map[int64][]string{t1: {}, t2: {}, gone: {}})
+	if err := s.UpdateMatchedArticle(ctx, edited, []int64{t1}); err != nil {
+		t.Fatal(err)
+	}
+	edited.Title = "four"
+	if err := s.UpdateArticle(ctx, edited); err != nil {
+		t.Fatal(err)
+	}
+	check("plain update", "four", map[int64][]string{t1: {"a1"}, t2: {}, gone: {}})
+
+	missing := newArticle("missing", src.ID, t0)
+	if err := s.UpdateMatchedArticle(ctx, missing, []int64{t1}); !errors.Is(err, digest.ErrNotFound) {
+		t.Errorf("update of an unknown article: got %v, want %v", err, digest.ErrNotFound)
+	}
+	check("unknown article", "four", map[int64][]string{t1: {"a1"}, t2: {}, gone: {}})
+}
+
+// testMatchTopicRemovedMeanwhile stores an article matched to a topic
+// whose removal commits while the insert waits for it: the article is
+// stored without that match, rather than failing on the missing topic.
+func testMatchTopicRemovedMeanwhile(t *testing.T, s *Store) {
+	ctx := t.Context()
+	t1 := mustAddTopic(t, s, "t1", "one").ID
+	gone := mustAddTopic(t, s, "gone", "gone").ID
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `DELETE FROM topics WHERE id = $1`, gone); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.InsertMatchedArticle(ctx, newArticle("a1", 0, t0), []int64{t1, gone}) }()
+	select {
+	case err := <-done:
+		t.Fatalf("insert did not wait for the removal: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("insert: %v", err)
+	}
+	want := map[int64][]string{t1: {"a1"}, gone: {}}
+	if diff := cmp.Diff(topicArticleIDs(t, s, t1, gone), want); diff != "" {
+		t.Errorf("articles of topics (-got +want):\n%s", diff)
+	}
 }
 
 // withTopics yields each article with the topics of the same index (none
