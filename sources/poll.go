@@ -68,9 +68,12 @@ type PollOptions struct {
 	DuplicateWindow time.Duration
 	// MaxBackoff caps the delay after repeated failures (default 24h).
 	MaxBackoff time.Duration
-	// OnStored, if set, is called with each article after it is stored
-	// or updated, e.g. to match it to topics. Its errors are logged.
-	OnStored func(ctx context.Context, a digest.Article) error
+	// MatchTopics, if set, returns the IDs of the topics an article
+	// matches. Each new or changed article is stored with its matches in
+	// one transaction, so none is ever stored unmatched. An error fails
+	// the article's storing, and so the poll, which keeps its validators
+	// and is retried.
+	MatchTopics func(ctx context.Context, a digest.Article) ([]int64, error)
 }
 
 func (o PollOptions) withDefaults() PollOptions {
@@ -440,10 +443,9 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 			return nil
 		}
 		if p.update(c.existing, a) {
-			if err := p.store.UpdateArticle(ctx, *c.existing); err != nil {
-				return fmt.Errorf("update article %s: %w", c.existing.ID, err)
+			if err := p.updateArticle(ctx, *c.existing); err != nil {
+				return err
 			}
-			p.stored(ctx, *c.existing)
 			res.Updated++
 		}
 		return nil
@@ -454,10 +456,9 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 	substantial := len(digest.Words(a.Text)) >= digest.MinSignatureWords
 	if dup, err := p.store.FindArticle(ctx, digest.ArticleKeys{ContentHash: a.ContentHash}); err == nil && substantial {
 		if dup.SourceID == src.ID && dup.URL == a.URL && p.update(&dup, a) {
-			if err := p.store.UpdateArticle(ctx, dup); err != nil {
-				return fmt.Errorf("update article %s: %w", dup.ID, err)
+			if err := p.updateArticle(ctx, dup); err != nil {
+				return err
 			}
-			p.stored(ctx, dup)
 			res.Updated++
 			return nil
 		}
@@ -479,10 +480,9 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		if n.SourceID == src.ID && n.GUID != "" && n.GUID == a.GUID {
 			// The same item, lightly edited and re-linked by its outlet.
 			if p.update(&n, a) {
-				if err := p.store.UpdateArticle(ctx, n); err != nil {
-					return fmt.Errorf("update article %s: %w", n.ID, err)
+				if err := p.updateArticle(ctx, n); err != nil {
+					return err
 				}
-				p.stored(ctx, n)
 				res.Updated++
 			}
 			return nil
@@ -495,27 +495,54 @@ func (p *Poller) store1(ctx context.Context, src digest.Source, c *candidate, re
 		break
 	}
 	a.ID = digest.ArticleID(a.URL, src.URL, a.GUID, a.ContentHash)
-	if err := p.store.InsertArticle(ctx, a); err != nil {
+	if err := p.insertArticle(ctx, a); err != nil {
 		if errors.Is(err, digest.ErrExists) {
 			res.Duplicates++ // stored meanwhile, e.g. by another source polled at once
 			return nil
 		}
-		return fmt.Errorf("store article %s: %w", a.ID, err)
+		return err
 	}
-	p.stored(ctx, a)
 	res.New++
 	return nil
 }
 
-// stored runs the OnStored hook, logging its failure: the article is
-// stored either way.
-func (p *Poller) stored(ctx context.Context, a digest.Article) {
-	if p.opts.OnStored == nil {
-		return
+// insertArticle stores a new article with its topic matches, if the
+// poller matches topics, in one transaction.
+func (p *Poller) insertArticle(ctx context.Context, a digest.Article) error {
+	if p.opts.MatchTopics == nil {
+		if err := p.store.InsertArticle(ctx, a); err != nil {
+			return fmt.Errorf("store article %s: %w", a.ID, err)
+		}
+		return nil
 	}
-	if err := p.opts.OnStored(ctx, a); err != nil {
-		p.log.Error("after storing article", "source_url", fetchRedactRaw(a.URL), "error", err)
+	ids, err := p.opts.MatchTopics(ctx, a)
+	if err != nil {
+		return fmt.Errorf("match article %s to topics: %w", a.ID, err)
 	}
+	if err := p.store.InsertMatchedArticle(ctx, a, ids); err != nil {
+		return fmt.Errorf("store article %s: %w", a.ID, err)
+	}
+	return nil
+}
+
+// updateArticle stores a changed article, matched to topics again if the
+// poller matches topics, in one transaction: a poll that fails here is
+// retried, and finds the article unchanged only once both are stored.
+func (p *Poller) updateArticle(ctx context.Context, a digest.Article) error {
+	if p.opts.MatchTopics == nil {
+		if err := p.store.UpdateArticle(ctx, a); err != nil {
+			return fmt.Errorf("update article %s: %w", a.ID, err)
+		}
+		return nil
+	}
+	ids, err := p.opts.MatchTopics(ctx, a)
+	if err != nil {
+		return fmt.Errorf("match article %s to topics: %w", a.ID, err)
+	}
+	if err := p.store.UpdateMatchedArticle(ctx, a, ids); err != nil {
+		return fmt.Errorf("update article %s: %w", a.ID, err)
+	}
+	return nil
 }
 
 // update applies a re-dated or edited version of a stored article and

@@ -2,15 +2,19 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/briefbot/briefbot/digest"
 	"github.com/briefbot/briefbot/internal/feedserver"
@@ -395,5 +399,132 @@ func TestNextPollSpreadsSources(t *testing.T) {
 	}
 	if len(minutes) < 14 {
 		t.Errorf("%d sources fell on %d of the interval's 15 minutes, want them spread over all", n, len(minutes))
+	}
+}
+
+// switchableMatcher matches articles to the store's topics, or fails with
+// err while it is set, as when the topics cannot be loaded.
+type switchableMatcher struct {
+	store *sqlstore.Store
+	err   error
+}
+
+func (m *switchableMatcher) match(ctx context.Context, a digest.Article) ([]int64, error) {
+	if m.err != nil {
+		return nil, m.err
+	}
+	topics, err := m.store.Topics(ctx)
+	if err != nil {
+		return nil, err
+	}
+	set, err := digest.NewTopicSet(topics)
+	if err != nil {
+		return nil, err
+	}
+	return set.Match(a), nil
+}
+
+// TestPollStoresArticlesWithTheirTopics polls new and then edited items
+// while the matcher fails, then works: a failed match fails the poll,
+// which stores neither the article nor its change and keeps the old
+// validators, so the retry reads the items again and stores them matched.
+func TestPollStoresArticlesWithTheirTopics(t *testing.T) {
+	m := &switchableMatcher{}
+	e := newPollEnv(t, PollOptions{MatchTopics: m.match})
+	m.store = e.store
+	ctx := context.Background()
+	var topicIDs []int64
+	for _, name := range []string{"talks", "markets"} {
+		tp, err := e.store.AddTopic(ctx, digest.Topic{Name: name, Query: name, Origin: digest.OriginConfig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		topicIDs = append(topicIDs, tp.ID)
+	}
+	talks, markets := topicIDs[0], topicIDs[1]
+	marketsText := "<p>Markets were calm on Monday while traders waited for the central bank.</p><p>" + strings.Repeat("Trading volume was thin. ", 30) + "</p>"
+	e.srv.Set("/feed", feedserver.Doc{Body: rss("Wire",
+		[3]string{"Talks resume", "https://site.example/talks", longText("One.")},
+		[3]string{"Calm day", "https://site.example/calm", marketsText},
+	)})
+	e.addSource(t, "wire", "/feed")
+
+	// check compares the stored titles and each topic's articles (by title).
+	check := func(step string, wantTitles []string, wantTopics map[int64][]string) {
+		t.Helper()
+		var titles []string
+		for _, a := range e.articles(t) {
+			titles = append(titles, a.Title)
+		}
+		slices.Sort(titles)
+		if diff := cmp.Diff(titles, wantTitles); diff != "" {
+			t.Errorf("%s: stored titles (-got +want):\n%s", step, diff)
+		}
+		got := map[int64][]string{}
+		for _, id := range topicIDs {
+			as, err := e.store.TopicArticles(ctx, id, time.Time{}, time.Time{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[id] = []string{}
+			for _, a := range as {
+				got[id] = append(got[id], a.Title)
+			}
+			slices.Sort(got[id])
+		}
+		if diff := cmp.Diff(got, wantTopics); diff != "" {
+			t.Errorf("%s: articles of topics (-got +want):\n%s", step, diff)
+		}
+	}
+	// failedPoll polls while the matcher fails, and returns the source's
+	// validators after it.
+	failedPoll := func(step string) digest.FetchState {
+		t.Helper()
+		m.err = errors.New("topics: injected failure")
+		defer func() { m.err = nil }()
+		r := e.poll(t, "wire", true)
+		if r.Status != StatusFailed || !strings.Contains(r.Error, "match article") || !strings.Contains(r.Error, "injected failure") {
+			t.Errorf("%s: poll = %+v, want failed on the match", step, r)
+		}
+		src, err := e.store.Source(ctx, "wire")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return src.State
+	}
+
+	if st := failedPoll("new items"); st.ETag != "" || st.LastModified != "" {
+		t.Errorf("new items: failed poll saved validators %q, %q", st.ETag, st.LastModified)
+	}
+	check("new items, match failed", nil, map[int64][]string{talks: {}, markets: {}})
+	e.now = e.now.Add(time.Hour)
+	if r := e.poll(t, "wire", true); r.Status != StatusNew || r.New != 2 {
+		t.Fatalf("new items, retried: poll = %+v, want 2 new", r)
+	}
+	check("new items, retried", []string{"Calm day", "Talks resume"}, map[int64][]string{talks: {"Talks resume"}, markets: {"Calm day"}})
+	src, err := e.store.Source(ctx, "wire")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := src.State
+
+	// The outlet retitles the talks story: it now matches both topics.
+	e.srv.Set("/feed", feedserver.Doc{Body: rss("Wire",
+		[3]string{"Markets rattled as talks stall", "https://site.example/talks", longText("One.")},
+		[3]string{"Calm day", "https://site.example/calm", marketsText},
+	)})
+	e.now = e.now.Add(time.Hour)
+	if st := failedPoll("edited item"); st.ETag != stored.ETag || st.LastModified != stored.LastModified {
+		t.Errorf("edited item: failed poll saved validators %q, %q, want the old %q, %q", st.ETag, st.LastModified, stored.ETag, stored.LastModified)
+	}
+	check("edited item, match failed", []string{"Calm day", "Talks resume"}, map[int64][]string{talks: {"Talks resume"}, markets: {"Calm day"}})
+	e.now = e.now.Add(time.Hour)
+	if r := e.poll(t, "wire", true); r.Status != StatusUpdated || r.Updated != 1 {
+		t.Fatalf("edited item, retried: poll = %+v, want 1 updated", r)
+	}
+	check("edited item, retried", []string{"Calm day", "Markets rattled as talks stall"},
+		map[int64][]string{talks: {"Markets rattled as talks stall"}, markets: {"Calm day", "Markets rattled as talks stall"}})
+	if _, notMod := e.srv.Hits("/feed"); notMod != 0 {
+		t.Errorf("the server answered 304 %d times: a retry after a failed poll must read the items again", notMod)
 	}
 }

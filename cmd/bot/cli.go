@@ -225,7 +225,7 @@ func syncSources(ctx context.Context, store digest.Store, cfg *Config, now time.
 // newPoller builds the fetchers and poller from the config. Stored
 // articles are matched to the store's topics.
 func newPoller(ctx context.Context, cfg *Config, store *sqlstore.Store, log *slog.Logger, now func() time.Time) (*sources.Poller, error) {
-	onStored, err := topicMatcher(ctx, store, now)
+	matchTopics, err := topicMatcher(ctx, store, now)
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func newPoller(ctx context.Context, cfg *Config, store *sqlstore.Store, log *slo
 		DisableAfter:   f.DisableAfter,
 		MaxPageFetches: f.PageFetches,
 		Concurrency:    f.Concurrency,
-		OnStored:       onStored,
+		MatchTopics:    matchTopics,
 	}), nil
 }
 

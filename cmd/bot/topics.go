@@ -84,20 +84,21 @@ func rematch(ctx context.Context, store *sqlstore.Store, name string, now time.T
 	return digest.Rematch(ctx, store, set, t, now.Add(-rematchWindow), now.Add(24*time.Hour))
 }
 
-// topicMatcher returns an OnStored hook that records which topics each
-// stored article matches. The topic set is reloaded when it is older than
-// a minute, so topics added while the bot runs are matched too.
-func topicMatcher(ctx context.Context, store *sqlstore.Store, now func() time.Time) (func(context.Context, digest.Article) error, error) {
+// topicMatcher returns a sources.PollOptions.MatchTopics hook that tells
+// which of the store's topics each article matches; the poller stores the
+// article with its matches. The topic set is reloaded when it is older
+// than a minute, so topics added while the bot runs are matched too.
+func topicMatcher(ctx context.Context, store *sqlstore.Store, now func() time.Time) (func(context.Context, digest.Article) ([]int64, error), error) {
 	m := &matcher{store: store, now: now}
 	if _, err := m.topics(ctx); err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, a digest.Article) error {
+	return func(ctx context.Context, a digest.Article) ([]int64, error) {
 		set, err := m.topics(ctx)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return store.SetArticleTopics(ctx, a.ID, set.Match(a))
+		return set.Match(a), nil
 	}, nil
 }
 
