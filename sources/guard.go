@@ -236,6 +236,17 @@ func guardResolve(ctx context.Context, lookup guardLookup, network, host string)
 	return ips, nil
 }
 
+// HostAddr returns the address a URL's host (as url.URL.Hostname gives
+// it) spells literally, in any form the dial-time guard reads: IPv6,
+// dotted IPv4, and inet_aton's shorter, decimal, octal and hex forms
+// (2130706433, 0x7f.0.0.1, 127.1). It reports false for a host name.
+func HostAddr(host string) (netip.Addr, bool) {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip, true
+	}
+	return guardParseIPv4(host)
+}
+
 // guardParseIPv4 parses host as an IPv4 address in the forms inet_aton
 // (and so getaddrinfo, curl and browsers) accepts: one to four parts
 // separated by dots, each decimal, octal with a leading 0, or hex with a

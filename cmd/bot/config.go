@@ -321,6 +321,12 @@ func applyDefaults(cfg *Config) {
 	if cfg.LLM.Model == "" {
 		cfg.LLM.Model = "gpt-4o-mini"
 	}
+	if cfg.LLM.APIVersion == "" {
+		cfg.LLM.APIVersion = llm.DefaultAzureAPIVersion
+	}
+	if cfg.LLM.MaxTokensParam == "" {
+		cfg.LLM.MaxTokensParam = "auto"
+	}
 	if cfg.LLM.Timeout == "" {
 		cfg.LLM.Timeout = "60s"
 	}
@@ -539,7 +545,7 @@ var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
 var keywordDSN = regexp.MustCompile(`(?:^|\s)(?:host|hostaddr|port|dbname|user|password|sslmode|connect_timeout|application_name|service)\s*=`)
 
 // encodeHint tells how to write a password that breaks a URL.
-const encodeHint = "percent-encode special characters in the user name and password (# → %23, / → %2F, @ → %40)"
+const encodeHint = "percent-encode special characters in the user name and password (# → %23, ? → %3F, / → %2F, @ → %40)"
 
 // checkDatabase accepts a SQLite file path or a PostgreSQL URL that pgx
 // parses, as sqlstore.Open would. Its errors never quote the value, which
@@ -547,6 +553,13 @@ const encodeHint = "percent-encode special characters in the user name and passw
 func checkDatabase(dsn string) error {
 	switch scheme, _, found := strings.Cut(dsn, "://"); {
 	case isPostgres(dsn):
+		// A #, ? or @ left in the password parses, as something else:
+		// the password cut short, or another host.
+		if at := strings.LastIndex(dsn, "@"); at >= 0 {
+			if _, userinfo, _ := strings.Cut(dsn[:at], "://"); !strings.Contains(userinfo, "/") && strings.ContainsAny(userinfo, "#?@") {
+				return fmt.Errorf("not a valid PostgreSQL URL: the user name or password holds a #, ? or @; %s", encodeHint)
+			}
+		}
 		if _, err := pgx.ParseConfig(dsn); err != nil {
 			reason := "it does not parse"
 			// pgconn's message quotes the URL, password masked on a best

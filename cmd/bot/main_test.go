@@ -166,7 +166,7 @@ func TestSourcesAddRemove(t *testing.T) {
 	}
 	// Without the check, an address literal or localhost name that is
 	// not public is refused all the same.
-	for _, u := range []string{srv.URL + "/feed.xml", "http://10.0.0.1/feed", "http://[::1]:8080/feed", "http://localhost:8080/feed", "http://feeds.localhost/rss"} {
+	for _, u := range []string{srv.URL + "/feed.xml", "http://10.0.0.1/feed", "http://[::1]:8080/feed", "http://localhost:8080/feed", "http://feeds.localhost/rss", "http://2130706433/feed", "http://0x7f.0.0.1/feed", "http://127.1/feed"} {
 		if _, _, err := c.run("sources", "add", u, "--no-check"); err == nil || !strings.Contains(err.Error(), " is not allowed: refusing to connect to ") || !strings.Contains(err.Error(), "allow_private: true") {
 			t.Errorf("sources add %s --no-check: %v, want refused", u, err)
 		}
@@ -312,11 +312,16 @@ func TestConfigCheck(t *testing.T) {
 		{name: "call limit over the briefing's", file: "llm:\n  max_output_tokens: 5000\n", wantErr: "llm.max_output_tokens: 5000 is more than llm.output_budget (4000)"},
 		{name: "negative allowance", file: "llm:\n  guild_monthly_tokens: -5\n", wantErr: "llm.guild_monthly_tokens: -5 is negative"},
 		{name: "postgres URL with a slash in the password", file: "database: postgres://bob:p/ss@127.0.0.1:5/briefbot\n",
-			wantErr: ":1: database: not a valid PostgreSQL URL: invalid port; percent-encode special characters in the user name and password (# → %23, / → %2F, @ → %40)"},
+			wantErr: ":1: database: not a valid PostgreSQL URL: invalid port; percent-encode special characters in the user name and password (# → %23, ? → %3F, / → %2F, @ → %40)"},
 		{name: "postgres URL with a bad parameter", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:hunter2@db.example/b?sslmode=sometimes"},
 			wantErr: "config: database (from $BRIEFBOT_DATABASE): not a valid PostgreSQL URL: failed to configure TLS (sslmode is invalid); percent-encode"},
 		{name: "postgres URL with an encoded password", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:p%2Fss%23x@db.example:5432/briefbot?sslmode=disable"},
 			wantOut: []string{"database: postgres://xxxxx@db.example:5432/briefbot?sslmode=disable"}, notOut: []string{"p%2Fss"}},
+		{name: "postgres URL with a # in the password", file: "database: postgres://bob:p#ss@127.0.0.1:5432/briefbot\n", wantErr: "database: not a valid PostgreSQL URL: the user name or password holds a #, ? or @; percent-encode"},
+		{name: "postgres URL with a ? in the password", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:p?ss@db.example/briefbot"}, wantErr: "not a valid PostgreSQL URL: the user name or password holds a #, ? or @"},
+		{name: "postgres URL with an @ in the password", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob:p@ss@db.example/briefbot"}, wantErr: "not a valid PostgreSQL URL: the user name or password holds a #, ? or @"},
+		{name: "postgres URL with an @ in a parameter", env: map[string]string{"BRIEFBOT_DATABASE": "postgres://bob@db.example/briefbot?application_name=a@b"}, wantOut: []string{"application_name=a@b"}},
+		{name: "Azure and token defaults shown", wantOut: []string{"api_version: \"2024-10-21\"", "max_tokens_param: auto"}},
 		{name: "another database's URL", env: map[string]string{"BRIEFBOT_DATABASE": "mysql://x"}, wantErr: "config: database (from $BRIEFBOT_DATABASE): a mysql:// URL is not a SQLite file path or a postgres:// URL"},
 		{name: "keyword-value DSN", file: "database: host=db user=bob password=hunter2 dbname=briefbot\n",
 			wantErr: ":1: database: PostgreSQL keyword/value strings (host=… user=…) are not supported: write it as a URL, postgres://user:password@host:5432/dbname?sslmode=require"},

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/netip"
 	"net/url"
 	"regexp"
 	"strings"
@@ -168,8 +167,8 @@ func checkPublicHost(raw string) error {
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return fmt.Errorf("refusing to connect to %s: loopback name (allowed only for operator sources with allow_private: true)", host)
 	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil {
+	ip, ok := sources.HostAddr(host)
+	if !ok {
 		return nil
 	}
 	if err := sources.CheckAddr(ip); err != nil {
