@@ -8,7 +8,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/briefbot ./cmd/bot
+# .dockerignore leaves .git out, so the version comes in as a build arg:
+#   docker build --build-arg VERSION=v1.2.3 -t briefbot .
+ARG VERSION=dev
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/briefbot ./cmd/bot
 # The database volume's mount point, owned by the nonroot user (the final
 # stage has no shell to create it).
 RUN mkdir -p /out/data

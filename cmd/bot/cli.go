@@ -265,20 +265,30 @@ func versionCommand(stdout io.Writer) *cobra.Command {
 
 // shortVersion is the module version alone, for the User-Agent.
 func shortVersion() string {
+	if version != "" {
+		return version
+	}
 	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" && info.Main.Version != "(devel)" {
 		return info.Main.Version
 	}
 	return "dev"
 }
 
-// buildVersion reports the module version and VCS revision the binary was
-// built from.
+// version is set at link time (-ldflags "-X main.version=v1.2.3"), as
+// the Dockerfile does: builds without VCS data have no other.
+var version string
+
+// buildVersion reports the version (the linked-in one, else the
+// module's) and the VCS revision the binary was built from.
 func buildVersion() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "unknown"
 	}
 	v := info.Main.Version
+	if version != "" {
+		v = version
+	}
 	if v == "" {
 		v = "(devel)"
 	}

@@ -105,7 +105,7 @@ func TestDockerfile(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "briefbot")
 	cmd := exec.Command("sh", "-c", strings.Replace(build, out[0], "-o "+bin, 1))
-	cmd.Dir = root
+	cmd.Dir, cmd.Env = root, append(os.Environ(), "VERSION=v9.8.7-test")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", build, err, b)
 	}
@@ -138,6 +138,9 @@ func TestDockerfile(t *testing.T) {
 		c.Dir, c.Env = volume, env
 		b, err := c.CombinedOutput()
 		return string(b), err
+	}
+	if b, err := runIn("version"); err != nil || !strings.Contains(b, "v9.8.7-test") {
+		t.Errorf("briefbot version: %v %q, want the VERSION build arg v9.8.7-test", err, b)
 	}
 	for _, args := range [][]string{{"version"}, {"config", "check"}, {"sources", "list"}} {
 		if b, err := runIn(args...); err != nil {
