@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -166,7 +168,10 @@ func sameIdentities(ctx context.Context, from, to *Store, table, name string) er
 	for id, n := range dst {
 		byName[n] = id
 	}
-	for id, n := range src {
+	// In ID order, so that the first clash, the one reported, is always
+	// the same.
+	for _, id := range slices.Sorted(maps.Keys(src)) {
+		n := src[id]
 		if other, ok := dst[id]; ok && other != n {
 			return fmt.Errorf("the target's %s id %d is %q, not %q: copy into an empty database, or one copied from this one", table, id, other, n)
 		}
