@@ -74,8 +74,12 @@ func resolve(dsn string) (dialect, string, error) {
 	case dsn == "":
 		return dialect{}, "", errors.New("sqlstore: open: empty database name")
 	case isPostgres(dsn):
-		// pgx's error names the URL, without its password.
+		// pgx's error names the URL, without its password, but may quote
+		// a part of it that holds the rest of an unencoded password.
 		if _, err := pgx.ParseConfig(dsn); err != nil {
+			if strings.ContainsRune(err.Error(), '"') {
+				return dialect{}, "", errors.New("sqlstore: open PostgreSQL: not a valid URL (percent-encode special characters in the user name and password)")
+			}
 			return dialect{}, "", fmt.Errorf("sqlstore: open PostgreSQL: %w", err)
 		}
 		return postgresDialect(), dsn, nil

@@ -247,8 +247,8 @@ func applyEnv(cfg *Config, getenv func(string) string) {
 	set(&cfg.DiscordToken, "DISCORD_TOKEN", "")
 	// Guides show the token as "Bot xyz"; briefbot adds the prefix itself,
 	// and scrubs the bare token from what it prints.
-	if t, ok := strings.CutPrefix(cfg.DiscordToken, "Bot "); ok {
-		cfg.DiscordToken = strings.TrimSpace(t)
+	if t := cfg.DiscordToken; len(t) > 4 && strings.EqualFold(t[:4], "bot ") {
+		cfg.DiscordToken = strings.TrimSpace(t[4:])
 	}
 	set(&cfg.DiscordPublicKey, "DISCORD_PUBLIC_KEY", "")
 	setInt := func(dst *int, key, path string) {
@@ -556,8 +556,11 @@ func checkDatabase(dsn string) error {
 		// A #, ? or @ left in the password parses, as something else:
 		// the password cut short, or another host.
 		if at := strings.LastIndex(dsn, "@"); at >= 0 {
-			if _, userinfo, _ := strings.Cut(dsn[:at], "://"); !strings.Contains(userinfo, "/") && strings.ContainsAny(userinfo, "#?@") {
-				return fmt.Errorf("not a valid PostgreSQL URL: the user name or password holds a #, ? or @; %s", encodeHint)
+			_, userinfo, _ := strings.Cut(dsn[:at], "://")
+			q := strings.IndexByte(userinfo, '?')
+			inQuery := q >= 0 && strings.Contains(userinfo[:q], "/") // the @ is in a parameter
+			if !inQuery && strings.ContainsAny(userinfo, "#?@/ ") {
+				return fmt.Errorf("not a valid PostgreSQL URL: the user name or password holds a #, ?, @, / or space; %s", encodeHint)
 			}
 		}
 		if _, err := pgx.ParseConfig(dsn); err != nil {
@@ -565,7 +568,9 @@ func checkDatabase(dsn string) error {
 			// pgconn's message quotes the URL, password masked on a best
 			// effort basis: keep only what follows it.
 			if msg := err.Error(); strings.HasPrefix(msg, "cannot parse `") {
-				if i := strings.LastIndex(msg, "`: "); i >= 0 {
+				// Its last part may quote the URL's text raw: keep it only
+				// when it quotes nothing.
+				if i := strings.LastIndex(msg, "`: "); i >= 0 && !strings.ContainsRune(msg[i+3:], '"') {
 					reason = msg[i+3:]
 				}
 			}
