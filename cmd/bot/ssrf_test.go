@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/briefbot/briefbot/digest"
 	"github.com/briefbot/briefbot/internal/fakediscord"
 	"github.com/briefbot/briefbot/sources"
+	"github.com/briefbot/briefbot/sqlstore"
 )
 
 // privateFeed is a local server holding a valid feed that nothing a
@@ -185,9 +187,21 @@ func TestCLISourcesAddRefusesPrivate(t *testing.T) {
 		t.Errorf("refused sources were stored:\n%s", out)
 	}
 
-	// Added without the check, it is refused when polled.
-	if _, stderr, err := c.run("sources", "add", "http://127.1:"+priv.port+"/feed", "--name", "unchecked", "--no-check"); err != nil {
-		t.Fatalf("sources add --no-check: %v\n%s", err, stderr)
+	// Without the check, an address literal in any form the guard reads
+	// is refused at once too.
+	if _, stderr, err := c.run("sources", "add", "http://127.1:"+priv.port+"/feed", "--name", "unchecked", "--no-check"); err == nil || !strings.Contains(stderr, "refusing to connect to 127.0.0.1: loopback address") {
+		t.Fatalf("sources add --no-check of 127.1: %v\n%s", err, stderr)
+	}
+	// One stored all the same (by an older briefbot, or a name that
+	// resolves to loopback) is refused when polled.
+	store, err := sqlstore.Open(t.Context(), filepath.Join(dir, "b.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = store.AddSource(t.Context(), digest.Source{Name: "unchecked", URL: "http://127.1:" + priv.port + "/feed", Interval: 15 * time.Minute, Origin: digest.OriginCLI})
+	store.Close()
+	if err != nil {
+		t.Fatal(err)
 	}
 	out, stderr, _ := c.run("fetch", "--source", "unchecked")
 	if !strings.Contains(out+stderr, "refusing to connect to 127.1 (127.0.0.1): loopback address") {
