@@ -273,11 +273,16 @@ func (e *faultEnv) setFeed() {
 // words keep stories apart, so each becomes a story of its own.
 var syllables = strings.Fields("ba ko ri tan mel su vo ga ni pel dor ka lu fen zi ro mu tes ha bri no quo val sen ti ra mo plen dus wer")
 
-// newItems puts n new stories in the feed for slot, each long enough to
-// be taken from the feed without fetching its page, with long titles and
-// links so that six of them need two messages.
-func (e *faultEnv) newItems(slot time.Time, n int) []string {
-	r := rand.New(rand.NewPCG(uint64(slot.Unix()), 7))
+// faultStory is a made-up story: random words keep stories apart, so
+// each becomes a story of its own; each is long enough to be taken from
+// the feed without fetching its page, with a long title and link, so
+// that six of them need more than one message.
+type faultStory struct{ title, url, text string }
+
+// newFaultStories makes n stories for slot, the same for the same slot
+// and seed.
+func newFaultStories(slot time.Time, seed uint64, n int) []faultStory {
+	r := rand.New(rand.NewPCG(uint64(slot.Unix()), seed))
 	word := func() string {
 		var w strings.Builder
 		for range 2 + r.IntN(2) {
@@ -292,13 +297,12 @@ func (e *faultEnv) newItems(slot time.Time, n int) []string {
 		}
 		return strings.Join(ws, " ")
 	}
-	var urls []string
-	for i := range n {
+	out := make([]faultStory, n)
+	for i := range out {
 		slug := strings.ReplaceAll(words(14), " ", "-")
-		it := feedItem{
-			title:     fmt.Sprintf("North Korea %s (%s %d)", words(22), slot.Format("15:04"), i+1),
-			url:       fmt.Sprintf("https://wire.example/%s/%s-%d", slot.Format("2006/01/02/1504"), slug, i+1),
-			published: slot.Add(-e.spacing / 2),
+		st := faultStory{
+			title: fmt.Sprintf("North Korea %s (%s %d)", words(22), slot.Format("15:04"), i+1),
+			url:   fmt.Sprintf("https://wire.example/%s/%s-%d", slot.Format("2006/01/02/1504"), slug, i+1),
 		}
 		var text strings.Builder
 		fmt.Fprintf(&text, "Envoys of North Korea met in %s on %s.", strings.ToUpper(word()[:1])+word()[1:], slot.Format("Monday"))
@@ -306,9 +310,18 @@ func (e *faultEnv) newItems(slot time.Time, n int) []string {
 			s := words(15)
 			fmt.Fprintf(&text, " %s%s.", strings.ToUpper(s[:1]), s[1:])
 		}
-		it.text = text.String()
-		urls = append(urls, it.url)
-		e.items = append(e.items, it)
+		st.text = text.String()
+		out[i] = st
+	}
+	return out
+}
+
+// newItems puts n new stories in the feed for slot (newFaultStories).
+func (e *faultEnv) newItems(slot time.Time, n int) []string {
+	var urls []string
+	for _, st := range newFaultStories(slot, 7, n) {
+		urls = append(urls, st.url)
+		e.items = append(e.items, feedItem{title: st.title, url: st.url, text: st.text, published: slot.Add(-e.spacing / 2)})
 	}
 	if len(e.items) > 3*n {
 		e.items = e.items[len(e.items)-3*n:]

@@ -542,45 +542,15 @@ func (h *kill9Harness) setFeed() {
 	h.feeds.Set("/feed.xml", feedserver.Doc{Body: b.String()})
 }
 
-// newItems puts the stories of the slot after prev in the feed,
-// published 15 s after prev: kill9Stories made of random words, so that
-// each is a story of its own, each long enough to be taken from the feed
-// without fetching its page, with long titles and links, so that six of
-// them need two or three messages. It returns their URLs.
+// newItems puts the kill9Stories stories of the slot after prev in the
+// feed (newFaultStories), published 15 s after prev; six of them need
+// two or three messages. It returns their URLs.
 func (h *kill9Harness) newItems(prev time.Time) []string {
 	slot, n := prev.Add(kill9Spacing), kill9Stories
-	r := rand.New(rand.NewPCG(uint64(slot.Unix()), 9))
-	syll := strings.Fields("ba ko ri tan mel su vo ga ni pel dor ka lu fen zi ro mu tes ha bri no quo val sen ti ra mo plen dus wer")
-	word := func() string {
-		var w strings.Builder
-		for range 2 + r.IntN(2) {
-			w.WriteString(syll[r.IntN(len(syll))])
-		}
-		return w.String()
-	}
-	words := func(k int) string {
-		ws := make([]string, k)
-		for i := range ws {
-			ws[i] = word()
-		}
-		return strings.Join(ws, " ")
-	}
 	var urls []string
-	for i := range n {
-		it := kill9Item{
-			title:     fmt.Sprintf("North Korea %s (%s %d)", words(22), slot.Format("15:04"), i+1),
-			url:       fmt.Sprintf("https://wire.example/%s/%s-%d", slot.Format("2006/01/02/1504"), strings.ReplaceAll(words(14), " ", "-"), i+1),
-			published: prev.Add(15 * time.Second),
-		}
-		var text strings.Builder
-		fmt.Fprintf(&text, "Envoys of North Korea met in %s on %s.", strings.ToUpper(word()[:1])+word()[1:], slot.Format("Monday"))
-		for range 9 {
-			s := words(15)
-			fmt.Fprintf(&text, " %s%s.", strings.ToUpper(s[:1]), s[1:])
-		}
-		it.text = text.String()
-		urls = append(urls, it.url)
-		h.items = append(h.items, it)
+	for _, st := range newFaultStories(slot, 9, n) {
+		urls = append(urls, st.url)
+		h.items = append(h.items, kill9Item{title: st.title, url: st.url, text: st.text, published: prev.Add(15 * time.Second)})
 	}
 	// Three slots' worth: a poll is slower the longer the feed, and
 	// (never killed before it saved its outcome) is not missed.
